@@ -1,0 +1,34 @@
+# The two commands of README.md:
+#   make demo   install everything into .venv and run the main job on the embedded demo
+#   make test   install what the tests need into .venv and run the whole suite
+# Both are idempotent: a second run reuses the environment (tools/install.sh stamps it).
+#
+# WHEEL_DIR: a folder that may hold a prebuilt mmcv 2.1.0 wheel (saves a 10-minute
+# compile). Defaults to ../shared/wheels when that folder exists, else none.
+PYTHON    ?= python3
+VENV      ?= .venv
+WHEEL_DIR ?= $(wildcard ../shared/wheels)
+PYTEST_ARGS ?=
+
+INSTALL = PYTHON=$(PYTHON) tools/install.sh --venv $(VENV) $(if $(WHEEL_DIR),--wheel-dir $(WHEEL_DIR))
+
+.PHONY: install install-tests demo test lint clean-venv
+
+install:
+	$(INSTALL)
+
+install-tests:
+	$(INSTALL) --tests
+
+demo: install
+	$(VENV)/bin/python tools/demo.py
+
+test: install-tests
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: install-tests
+	$(VENV)/bin/python -m flake8 uniremoval_mm tools tests configs
+	$(VENV)/bin/python -m isort --check-only --diff uniremoval_mm tools tests configs
+
+clean-venv:
+	rm -rf $(VENV)

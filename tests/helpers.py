@@ -1,0 +1,84 @@
+"""Data that the tests make themselves (no downloads, no third-party files)."""
+import json
+from pathlib import Path
+from typing import Sequence, Tuple
+
+import cv2
+import numpy as np
+
+CLASSES = ('box', 'disk')
+
+
+def make_tiny_coco(root: Path, sizes: Sequence[Tuple[int, int]] = ((96, 128), (81, 117),
+                                                                   (100, 90), (64, 96)),
+                   seed: int = 0) -> Path:
+    """Write a COCO-style set of textured images holding boxes and disks.
+
+    Args:
+        root (Path): Folder to create; gets ``images/`` and ``ann.json``.
+        sizes (Sequence[tuple[int, int]]): (H, W) of each image (odd sizes welcome).
+        seed (int): Seed of the random content.
+
+    Returns:
+        Path: The annotation file.
+    """
+    rng = np.random.default_rng(seed)
+    (root / 'images').mkdir(parents=True, exist_ok=True)
+    images, annotations = [], []
+    for i, (h, w) in enumerate(sizes):
+        img = (rng.random((h, w, 3)) * 60 + 80).astype(np.uint8)
+        for j in range(2):
+            bw, bh = int(rng.integers(w // 5, w // 3)), int(rng.integers(h // 5, h // 3))
+            x0, y0 = int(rng.integers(0, w - bw)), int(rng.integers(0, h - bh))
+            label = (i + j) % 2
+            color = tuple(int(c) for c in rng.integers(0, 255, 3))
+            if label == 0:
+                cv2.rectangle(img, (x0, y0), (x0 + bw - 1, y0 + bh - 1), color, -1)
+            else:
+                cv2.ellipse(img, (x0 + bw // 2, y0 + bh // 2), (bw // 2, bh // 2), 0, 0, 360,
+                            color, -1)
+            annotations.append(dict(id=len(annotations) + 1, image_id=i + 1, category_id=label + 1,
+                                    bbox=[x0, y0, bw, bh], area=bw * bh, iscrowd=0))
+        name = f'img_{i:03d}.png'
+        cv2.imwrite(str(root / 'images' / name), img)
+        images.append(dict(id=i + 1, file_name=name, height=h, width=w))
+    categories = [dict(id=k + 1, name=c) for k, c in enumerate(CLASSES)]
+    ann = root / 'ann.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=annotations,
+                                   categories=categories)))
+    return ann
+
+
+def tiny_faster_rcnn_config(data_root: Path, max_iters: int = 2) -> str:
+    """A Faster R-CNN config (a delta on mmdet's own) over :func:`make_tiny_coco` data."""
+    return f'''
+_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
+model = dict(backbone=dict(init_cfg=None), roi_head=dict(bbox_head=dict(num_classes=2)))
+data_root = '{data_root}/'
+metainfo = dict(classes={CLASSES!r})
+pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(128, 96), keep_ratio=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+dataset = dict(type='CocoDataset', data_root=data_root, ann_file='ann.json',
+               data_prefix=dict(img='images/'), metainfo=metainfo, pipeline=pipeline,
+               filter_cfg=dict(filter_empty_gt=False))
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dataset)
+val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                      dataset=dict(dataset, test_mode=True))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'ann.json', metric='bbox')
+test_evaluator = val_evaluator
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={max_iters},
+                 val_interval={max_iters})
+param_scheduler = []
+optim_wrapper = dict(optimizer=dict(lr=0.002))
+default_hooks = dict(checkpoint=dict(interval=1, by_epoch=False), logger=dict(interval=1))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)
+'''

@@ -1,0 +1,82 @@
+"""tools/train.py and tools/test.py, run as a user runs them, on a tiny COCO set."""
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import REPO_ROOT
+from ..helpers import make_tiny_coco, tiny_faster_rcnn_config
+
+
+def _run(*args, expect_ok=True):
+    proc = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=600)
+    if expect_ok:
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp('cli')
+    make_tiny_coco(root / 'data')
+    config = root / 'tiny_faster_rcnn.py'
+    config.write_text(tiny_faster_rcnn_config(root / 'data', max_iters=2))
+    work_dir = root / 'work'
+    _run('tools/train.py', str(config), '--work-dir', str(work_dir))
+    return config, work_dir
+
+
+def test_train_writes_checkpoints_and_validates(trained):
+    _, work_dir = trained
+    assert (work_dir / 'iter_1.pth').is_file() and (work_dir / 'iter_2.pth').is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
+    logs = list(work_dir.glob('*/vis_data/scalars.json'))
+    assert logs and 'coco/bbox_mAP' in logs[0].read_text()
+
+
+def test_resume_continues_from_the_last_checkpoint(trained, tmp_path):
+    config, work_dir = trained
+    resumed = tmp_path / 'resumed'
+    proc = _run('tools/train.py', str(config), '--work-dir', str(resumed),
+                '--resume', str(work_dir / 'iter_2.pth'),
+                '--cfg-options', 'train_cfg.max_iters=3', 'train_cfg.val_interval=3')
+    assert 'resumed epoch: 0, iter: 2' in proc.stdout + proc.stderr
+    assert (resumed / 'iter_3.pth').is_file()
+    assert not (resumed / 'iter_1.pth').exists()
+
+
+def test_test_evaluates_dumps_and_never_overwrites(trained, tmp_path):
+    config, work_dir = trained
+    out = tmp_path / 'preds.pkl'
+    ckpt = str(work_dir / 'iter_2.pth')
+    proc = _run('tools/test.py', str(config), ckpt, '--work-dir', str(tmp_path / 'eval'),
+                '--out', str(out), '--show-dir', 'shown')
+    assert 'coco/bbox_mAP' in proc.stdout + proc.stderr
+    with open(out, 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 4 and 'pred_instances' in preds[0]
+    assert len(list((tmp_path / 'eval').glob('*/shown/*.png'))) == 4
+
+    stamp = out.stat().st_mtime_ns
+    again = _run('tools/test.py', str(config), ckpt, '--work-dir', str(tmp_path / 'eval'),
+                 '--out', str(out), expect_ok=False)
+    assert again.returncode != 0
+    assert 'already exists' in again.stderr and '--overwrite' in again.stderr
+    assert out.stat().st_mtime_ns == stamp
+
+
+def test_amp_without_gpu_is_a_clear_error(trained):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('a GPU is present: --amp is valid here')
+    config, _ = trained
+    proc = _run('tools/train.py', str(config), '--amp', expect_ok=False)
+    assert proc.returncode != 0 and '--amp needs a CUDA GPU' in proc.stderr
+
+
+def test_missing_config_is_a_clear_error():
+    proc = _run('tools/train.py', 'configs/does_not_exist.py', expect_ok=False)
+    assert proc.returncode != 0
+    assert 'config file not found: configs/does_not_exist.py' in proc.stderr

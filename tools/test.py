@@ -1,0 +1,62 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint with a config's test loop and metrics.
+
+Same flags as MMDetection's ``tools/test.py``::
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl]
+        [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mmengine.config import DictAction
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+from uniremoval_mm.utils.cli import (add_result_dump, build_runner,  # noqa: E402
+                                     enable_visualization, load_config, run_cli)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a uniremoval_mm model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (path or URL)')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation log')
+    parser.add_argument(
+        '--out', type=str, help='dump raw predictions to this pickle file (.pkl / .pickle)')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='allow --out to replace an existing file')
+    parser.add_argument('--show', action='store_true', help='show predictions in a window')
+    parser.add_argument('--show-dir', help='save drawn predictions under work_dir/SHOW_DIR')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds each shown image stays up')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. test_dataloader.batch_size=2')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(
+        args.config, args.cfg_options, work_dir=args.work_dir, launcher=args.launcher)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, show=args.show, show_dir=args.show_dir,
+                             wait_time=args.wait_time)
+    runner = build_runner(cfg)
+    if args.out is not None:
+        add_result_dump(runner, args.out, overwrite=args.overwrite)
+    runner.test()
+
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main))

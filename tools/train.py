@@ -1,0 +1,60 @@
+#!/usr/bin/env python
+"""Train a uniremoval_mm model (restorer, calibrator or detector) from a config.
+
+Same flags as MMDetection's ``tools/train.py``::
+
+    python tools/train.py configs/uniremoval_stage1.py [--work-dir DIR] [--amp]
+        [--resume [CKPT]] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mmengine.config import DictAction
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+from uniremoval_mm.utils.cli import build_runner, load_config, run_cli  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a uniremoval_mm model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--amp', action='store_true', help='enable automatic mixed precision (needs a GPU)')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true', help='scale the LR by the actual batch size')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint; with no path, from the latest one in the work dir')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, e.g. train_cfg.max_iters=100 "a.b=[1,2]"')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(
+        args.config, args.cfg_options, work_dir=args.work_dir, launcher=args.launcher,
+        amp=args.amp, auto_scale_lr=args.auto_scale_lr)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    runner = build_runner(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    sys.exit(run_cli(main))

@@ -1,0 +1,14 @@
+"""Compatibility shims between the pinned OpenMMLab stack and torch 2.14.
+
+One module per problem; each module's docstring states the error it fixes and when it
+can be removed. :func:`apply_all` is called once when ``uniremoval_mm`` is imported.
+"""
+from . import mmengine_checkpoint
+
+
+def apply_all() -> None:
+    """Apply every shim (idempotent)."""
+    mmengine_checkpoint.apply()
+
+
+__all__ = ['apply_all', 'mmengine_checkpoint']

@@ -1,0 +1,85 @@
+"""Shim: mmengine 0.10.7 loading its own checkpoints under torch >= 2.6.
+
+Problem. torch 2.6 made ``torch.load(..., weights_only=True)`` the default. mmengine
+0.10.7 calls ``torch.load(path, map_location=...)`` in every checkpoint loader
+(``mmengine.runner.checkpoint.CheckpointLoader``: local files, http(s), torchvision://,
+open-mmlab://, s3://, ...). The restricted unpickler then refuses the non-tensor objects
+that mmengine itself writes into a checkpoint: the ``MessageHub`` state holds
+``mmengine.logging.HistoryBuffer`` objects whose logs are numpy arrays, and the meta
+holds numpy scalars. So ``resume`` and ``load_from`` fail on mmengine's own files with
+``UnpicklingError: Weights only load failed ... HistoryBuffer``.
+
+Fix. Keep ``weights_only=True`` and allow-list exactly the types mmengine writes
+(:data:`MMENGINE_SAFE_GLOBALS`), only for the duration of mmengine's own loader calls
+(each registered loader runs inside ``torch.serialization.safe_globals``). Nothing is
+allow-listed process-wide, and any other global in a file (e.g. a pickle whose
+``__reduce__`` would run code) is still refused by torch.
+
+Remove this module when mmengine passes ``weights_only`` and allow-lists its types
+itself (not the case up to 0.10.7).
+"""
+import functools
+from typing import Callable, List
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+__all__ = ['MMENGINE_SAFE_GLOBALS', 'apply', 'is_applied']
+
+
+def _numpy_globals() -> List:
+    """The numpy globals that pickled arrays, dtypes and scalars refer to."""
+    core = getattr(np, '_core', None) or np.core
+    found = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
+    # numpy >= 1.25 pickles dtypes through their per-type classes (np.dtypes.Float64DType).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        found += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
+    return found
+
+
+#: Types that mmengine 0.10.7 writes into its own checkpoints (``message_hub``, ``meta``).
+MMENGINE_SAFE_GLOBALS: List = [HistoryBuffer, *_numpy_globals()]
+
+_MARK = '_uniremoval_safe_globals'
+
+
+def _with_safe_globals(loader: Callable) -> Callable:
+
+    @functools.wraps(loader)  # keeps __name__: CheckpointLoader logs it
+    def wrapped(*args, **kwargs):
+        with torch.serialization.safe_globals(MMENGINE_SAFE_GLOBALS):
+            return loader(*args, **kwargs)
+
+    setattr(wrapped, _MARK, True)
+    return wrapped
+
+
+def apply() -> None:
+    """Wrap every registered mmengine checkpoint loader (idempotent).
+
+    Loaders registered later (``CheckpointLoader.register_scheme``) are wrapped too.
+    """
+    schemes = CheckpointLoader._schemes
+    for prefix, loader in list(schemes.items()):
+        if not getattr(loader, _MARK, False):
+            schemes[prefix] = _with_safe_globals(loader)
+    if not getattr(CheckpointLoader._register_scheme, _MARK, False):
+        original = CheckpointLoader._register_scheme.__func__
+
+        def _register_scheme(cls, prefixes, loader, force=False):
+            return original(cls, prefixes, _with_safe_globals(loader), force=force)
+
+        setattr(_register_scheme, _MARK, True)
+        CheckpointLoader._register_scheme = classmethod(_register_scheme)
+
+
+def is_applied() -> bool:
+    """Whether every registered mmengine checkpoint loader is wrapped.
+
+    Returns:
+        bool: True when :func:`apply` covers all current loaders.
+    """
+    return all(getattr(fn, _MARK, False) for fn in CheckpointLoader._schemes.values())

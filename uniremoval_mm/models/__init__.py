@@ -1,0 +1,1 @@
+from .students import *  # noqa: F401,F403

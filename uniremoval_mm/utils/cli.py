@@ -1,0 +1,174 @@
+"""What ``tools/train.py`` and ``tools/test.py`` share: config loading, runner building.
+
+Kept in the package (not in ``tools/``) so that both entry points and the tests use one
+copy. Behaviour follows MMDetection 3.3's ``tools/train.py`` / ``tools/test.py``.
+"""
+import os.path as osp
+from pathlib import Path
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+import uniremoval_mm  # noqa: F401  (registers our modules, applies the compat shims)
+
+
+class UsageError(ValueError):
+    """A mistake in the command line or the config: the tools print it as one line."""
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none',
+                amp: bool = False,
+                auto_scale_lr: bool = False) -> Config:
+    """Read a config and apply the command-line overrides, as mmdet's tools do.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): ``--cfg-options`` overrides. Defaults to None.
+        work_dir (str, optional): ``--work-dir``; else the config's ``work_dir``, else
+            ``./work_dirs/<config name>``. Defaults to None.
+        launcher (str): ``--launcher``. Defaults to ``'none'``.
+        amp (bool): Turn every ``OptimWrapper`` into an ``AmpOptimWrapper``.
+            Defaults to False.
+        auto_scale_lr (bool): Enable the config's ``auto_scale_lr``. Defaults to False.
+
+    Returns:
+        Config: The ready config.
+
+    Raises:
+        UsageError: If ``path`` is not a file, if ``--amp`` is asked for without a
+            GPU, or ``--auto-scale-lr`` for a config without
+            ``auto_scale_lr.base_batch_size``.
+    """
+    if not Path(path).is_file():
+        raise UsageError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    if amp:
+        _enable_amp(cfg)
+    if auto_scale_lr:
+        scale = cfg.get('auto_scale_lr', None)
+        if not scale or 'base_batch_size' not in scale:
+            raise UsageError(
+                f'--auto-scale-lr: {path} has no auto_scale_lr.base_batch_size to scale from')
+        cfg.auto_scale_lr.enable = True
+    return cfg
+
+
+def _enable_amp(cfg: Config) -> None:
+    import torch
+    if not torch.cuda.is_available():
+        raise UsageError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); none is visible')
+    wrappers = cfg.optim_wrapper
+    # A single wrapper, or a dict of wrappers (e.g. generator + discriminator).
+    targets = [wrappers] if 'optimizer' in wrappers else [
+        w for w in wrappers.values() if isinstance(w, dict) and 'optimizer' in w]
+    for wrapper in targets:
+        if wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
+            wrapper.type = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the runner a config asks for (``runner_type``), else mmengine's Runner.
+
+    Args:
+        cfg (Config): A config from :func:`load_config`.
+
+    Returns:
+        Runner: The runner.
+    """
+    from mmdet.utils import setup_cache_size_limit_of_dynamo
+    setup_cache_size_limit_of_dynamo()
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    from mmengine.registry import RUNNERS
+    return RUNNERS.build(cfg)
+
+
+def enable_visualization(cfg: Config,
+                         show: bool = False,
+                         show_dir: Optional[str] = None,
+                         wait_time: float = 2) -> None:
+    """Make the config's visualization hook draw test predictions (``--show[-dir]``).
+
+    Args:
+        cfg (Config): The config to change in place.
+        show (bool): Show each drawn image in a window. Defaults to False.
+        show_dir (str, optional): Folder, under the work dir, for drawn images.
+            Defaults to None.
+        wait_time (float): Seconds a shown image stays up. Defaults to 2.
+
+    Raises:
+        UsageError: If the config has no visualization hook that can draw.
+    """
+    hook = cfg.get('default_hooks', {}).get('visualization', None)
+    if hook is None or 'draw' not in _hook_arguments(hook.get('type')):
+        raise UsageError(
+            '--show/--show-dir need default_hooks.visualization to be a hook with a '
+            f'`draw` switch (e.g. mmdet\'s DetVisualizationHook); this config has {hook}')
+    hook['draw'] = True
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        hook['test_out_dir'] = show_dir
+
+
+def _hook_arguments(hook_type) -> set:
+    import inspect
+
+    from mmengine.registry import HOOKS
+    cls = hook_type if isinstance(hook_type, type) else HOOKS.get(hook_type)
+    return set(inspect.signature(cls.__init__).parameters) if cls else set()
+
+
+def add_result_dump(runner: Runner, out: str, overwrite: bool = False) -> None:
+    """Dump raw test predictions to a pickle file (``--out``).
+
+    Args:
+        runner (Runner): A runner about to test.
+        out (str): Output pickle path (``.pkl`` or ``.pickle``).
+        overwrite (bool): Replace an existing file. Defaults to False.
+
+    Raises:
+        UsageError: If ``out`` is not a pickle path, or exists and ``overwrite`` is
+            False.
+    """
+    if not out.endswith(('.pkl', '.pickle')):
+        raise UsageError(f'--out must be a .pkl or .pickle file, got {out}')
+    if osp.exists(out) and not overwrite:
+        raise UsageError(f'--out {out} already exists; pass --overwrite to replace it')
+    if runner.cfg.get('default_scope', None) == 'mmdet':
+        from mmdet.evaluation import DumpDetResults as Dump
+    else:
+        from mmengine.evaluator import DumpResults as Dump
+    runner.test_evaluator.metrics.append(Dump(out_file_path=out))
+
+
+def run_cli(main, argv=None) -> int:
+    """Run a tool's ``main``; print a :class:`UsageError` as one line and return 2.
+
+    Args:
+        main (Callable): The tool's main function, taking ``argv``.
+        argv (list[str], optional): Arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        int: The exit code.
+    """
+    import sys
+    try:
+        main(argv)
+    except UsageError as e:
+        print(f'{Path(sys.argv[0]).name}: error: {e}', file=sys.stderr)
+        return 2
+    return 0
