@@ -5,9 +5,13 @@
 * ``shared_dir`` / ``realdata`` fixtures point at ``../shared`` next to the repository and
   skip with a clear reason where it is absent (a user's machine has none).
 """
+import os
 from pathlib import Path
 
 import pytest
+
+# albumentations (via mmagic) would ask PyPI for updates at import; tests never go online
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / 'shared'

@@ -2,6 +2,7 @@
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.hub import get_config
 
 
 def test_package_registers_into_host_registries():
@@ -38,7 +39,7 @@ def faster_rcnn():
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules()
-    cfg = Config.fromfile('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
+    cfg = get_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
     cfg.model.backbone.init_cfg = None  # ImageNet weights would be a download
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -101,7 +102,7 @@ def test_mmagic_models_import_and_run():
     from mmagic.registry import MODELS
     from mmagic.utils import register_all_modules
     register_all_modules()
-    net = MODELS.build(dict(type='NAFNetLocal', img_channel=3, width=8, middle_blk_num=1,
-                            enc_blk_nums=[1], dec_blk_nums=[1]))
+    net = MODELS.build(dict(type='NAFNetLocal', img_channels=3, mid_channels=8,
+                            middle_blk_num=1, enc_blk_nums=[1], dec_blk_nums=[1]))
     x = torch.rand(1, 3, 33, 47)
     assert net(x).shape == x.shape

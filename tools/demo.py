@@ -60,10 +60,10 @@ def main(argv=None) -> int:
 
     from mmdet.apis import inference_detector, init_detector
     from mmdet.visualization import DetLocalVisualizer
-    from mmengine.config import Config
+    from mmengine.hub import get_config
 
     print(f'\n== smoke job: {DETECTOR_CFG} on a real photo ==')
-    cfg = Config.fromfile(DETECTOR_CFG)
+    cfg = get_config(DETECTOR_CFG)  # resolves mmdet:: to the installed mmdet's configs
     cfg.model.backbone.init_cfg = None  # its ImageNet weights would be a download
     t0 = time.perf_counter()
     model = init_detector(cfg, checkpoint=None, device=args.device)

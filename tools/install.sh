@@ -18,6 +18,7 @@
 # installed only after every step and the final import check succeeded; a failed or
 # interrupted run leaves no stamp, so the next run redoes the work.
 set -Eeuo pipefail
+export NO_ALBUMENTATIONS_UPDATE=1  # albumentations would ask PyPI for updates at import
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -120,8 +121,8 @@ mkdir -p "$LOG_DIR" "$CACHE"
 step "build tools (pip, setuptools < 81, wheel, ninja)"
 pip_install -q pip setuptools wheel ninja
 
-step "torch + torchvision (large download on first install)"
-pip_install torch torchvision numpy
+step "torch + torchvision (large download on first install), mmengine"
+pip_install torch torchvision numpy mmengine  # mmcv imports mmengine: needed to test mmcv
 "$PY" -c 'import torch, torchvision; print(f"      torch {torch.__version__} (CUDA build {torch.version.cuda}, GPU available: {torch.cuda.is_available()})")'
 
 # ---- mmcv with compiled ops -------------------------------------------------------------
@@ -142,7 +143,7 @@ fi
 MMCV_CACHE="$CACHE/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VER-$VARIANT-$PY_TAG"
 
 mmcv_ok() {  # the installed mmcv is the pinned version and its ops fit this torch/variant
-  "$PY" - "$MMCV_VERSION" "$WANT_CUDA" <<'EOF' 2>/dev/null
+  "$PY" - "$MMCV_VERSION" "$WANT_CUDA" <<'EOF' >"$LOG_DIR/mmcv-check.log" 2>&1
 import sys
 import mmcv
 from mmcv.ops import get_compiling_cuda_version, nms
@@ -158,7 +159,8 @@ try_wheel() {  # try_wheel FILE: install it; keep it if its ops load, else unins
   echo "      trying $1"
   pip_install --no-deps --force-reinstall -q "$1" || return 1
   if mmcv_ok; then return 0; fi
-  echo "      $1 does not load with torch $TORCH_VER ($VARIANT ops wanted); not used"
+  echo "      $1 does not work with torch $TORCH_VER ($VARIANT ops wanted); not used:"
+  tail -n 1 "$LOG_DIR/mmcv-check.log" | sed 's/^/        /'
   "$PY" -m pip uninstall -y -q mmcv || true
   return 1
 }

@@ -23,10 +23,9 @@ class ToyModel(BaseModel):
         self.linear = torch.nn.Linear(2, 1)
 
     def forward(self, inputs, targets=None, mode='tensor'):
-        inputs = torch.stack(inputs) if isinstance(inputs, list) else inputs
-        out = self.linear(inputs)
+        out = self.linear(inputs)  # default_collate stacked the batch
         if mode == 'loss':
-            return {'loss': ((out - torch.stack(targets)) ** 2).mean()}
+            return {'loss': ((out - targets) ** 2).mean()}
         return out
 
 
@@ -72,8 +71,11 @@ def test_shim_is_applied_to_every_loader():
     assert shim.is_applied()
 
 
-def test_load_from_restores_weights(saved):
+def test_load_from_restores_weights(saved, monkeypatch):
     ckpt, weights = saved
+    # as in a fresh process: no HistoryBuffer made yet, so no statistics registered
+    from mmengine.logging import HistoryBuffer
+    monkeypatch.setattr(HistoryBuffer, '_statistics_methods', {})
     model = ToyModel()
     checkpoint = load_checkpoint(model, str(ckpt))
     assert checkpoint['meta']['iter'] == 2
@@ -87,7 +89,7 @@ def test_runner_resumes_and_continues(saved, tmp_path):
     runner.train()
     assert runner.iter == 4
     # the message hub came back from the checkpoint: its loss history spans iterations 1-4
-    assert runner.message_hub.get_scalar('train/loss').count == 4
+    assert len(runner.message_hub.get_scalar('train/loss').data[0]) == 4
     assert (tmp_path / 'iter_4.pth').is_file()
     resumed = runner.model.state_dict()['linear.weight']
     assert not torch.equal(resumed, weights['linear.weight'])  # it really trained on
@@ -132,3 +134,17 @@ def test_apply_is_idempotent():
     before = dict(CheckpointLoader._schemes)
     shim.apply()
     assert dict(CheckpointLoader._schemes) == before
+
+
+class _GetattrPayload:
+    """Pickles as getattr(getattr, '__self__'): a path from getattr to the builtins module."""
+
+    def __reduce__(self):
+        return (getattr, (getattr, '__self__'))
+
+
+def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
+    evil = tmp_path / 'getattr.pth'
+    torch.save({'state_dict': {}, 'meta': _GetattrPayload()}, evil)
+    with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer statistics'):
+        load_checkpoint(ToyModel(), str(evil))

@@ -81,7 +81,7 @@ def test_named_sizes_and_registered_factories():
     from mmagic.registry import MODELS
     with pytest.raises(ValueError, match='unknown UniRemovalNet size'):
         build_uniremoval_net('XL')
-    net = MODELS.build(dict(type='UniRemovalNetS'))
+    net = MODELS.build(dict(type='mmagic.UniRemovalNetS'))
     assert isinstance(net, UniRemovalNet) and net.width == SIZES['S']['width']
     assert UniRemovalNetS(in_channels=1).in_channels == 1
 

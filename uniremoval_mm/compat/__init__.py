@@ -3,12 +3,14 @@
 One module per problem; each module's docstring states the error it fixes and when it
 can be removed. :func:`apply_all` is called once when ``uniremoval_mm`` is imported.
 """
+from . import offline_imports  # noqa: I001  (first: must run before mmagic is imported)
 from . import mmengine_checkpoint
 
 
 def apply_all() -> None:
     """Apply every shim (idempotent)."""
+    offline_imports.apply()
     mmengine_checkpoint.apply()
 
 
-__all__ = ['apply_all', 'mmengine_checkpoint']
+__all__ = ['apply_all', 'mmengine_checkpoint', 'offline_imports']

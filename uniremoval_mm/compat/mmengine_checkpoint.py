@@ -10,7 +10,8 @@ holds numpy scalars. So ``resume`` and ``load_from`` fail on mmengine's own file
 ``UnpicklingError: Weights only load failed ... HistoryBuffer``.
 
 Fix. Keep ``weights_only=True`` and allow-list exactly the types mmengine writes
-(:data:`MMENGINE_SAFE_GLOBALS`), only for the duration of mmengine's own loader calls
+(:data:`MMENGINE_SAFE_GLOBALS`; its ``getattr`` is replaced by one that only returns
+``HistoryBuffer``'s statistics methods), only for the duration of mmengine's own loader calls
 (each registered loader runs inside ``torch.serialization.safe_globals``). Nothing is
 allow-listed process-wide, and any other global in a file (e.g. a pickle whose
 ``__reduce__`` would run code) is still refused by torch.
@@ -19,6 +20,8 @@ Remove this module when mmengine passes ``weights_only`` and allow-lists its typ
 itself (not the case up to 0.10.7).
 """
 import functools
+import importlib
+import pickle
 from typing import Callable, List
 
 import numpy as np
@@ -31,7 +34,9 @@ __all__ = ['MMENGINE_SAFE_GLOBALS', 'apply', 'is_applied']
 
 def _numpy_globals() -> List:
     """The numpy globals that pickled arrays, dtypes and scalars refer to."""
-    core = getattr(np, '_core', None) or np.core
+    # numpy < 2 pickles refer to numpy.core.multiarray, numpy >= 2 to numpy._core.multiarray
+    core = importlib.import_module('numpy._core' if int(np.__version__.split('.')[0]) >= 2
+                                   else 'numpy.core')
     found = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
     # numpy >= 1.25 pickles dtypes through their per-type classes (np.dtypes.Float64DType).
     dtypes = getattr(np, 'dtypes', None)
@@ -40,8 +45,32 @@ def _numpy_globals() -> List:
     return found
 
 
-#: Types that mmengine 0.10.7 writes into its own checkpoints (``message_hub``, ``meta``).
-MMENGINE_SAFE_GLOBALS: List = [HistoryBuffer, *_numpy_globals()]
+# HistoryBuffer._set_default_statistics registers these on the first instance; a fresh
+# process that resumes has created none yet, so they are named here.
+_DEFAULT_STATISTICS = frozenset({'min', 'max', 'current', 'mean'})
+
+
+def _history_buffer_getattr(obj, name: str):
+    """``getattr`` as mmengine's pickles need it, and no further.
+
+    A pickled ``HistoryBuffer`` stores its statistics as ``getattr(HistoryBuffer, 'mean')``
+    and so on. The real ``builtins.getattr`` would let a crafted file walk from any
+    allowed object to, e.g., ``builtins.eval``; this one only hands out the statistics
+    methods that ``HistoryBuffer`` registered.
+    """
+    allowed = _DEFAULT_STATISTICS | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refused: the checkpoint asks for getattr({obj!r}, {name!r}); only '
+        'HistoryBuffer statistics may be looked up while loading an mmengine checkpoint')
+
+
+#: What mmengine 0.10.7 writes into its own checkpoints (``message_hub``, ``meta``):
+#: HistoryBuffer, numpy arrays/dtypes/scalars, and ``getattr`` (mapped to a restricted one).
+MMENGINE_SAFE_GLOBALS: List = [
+    HistoryBuffer, *_numpy_globals(), (_history_buffer_getattr, 'builtins.getattr')
+]
 
 _MARK = '_uniremoval_safe_globals'
 

@@ -112,7 +112,8 @@ def enable_visualization(cfg: Config,
         UsageError: If the config has no visualization hook that can draw.
     """
     hook = cfg.get('default_hooks', {}).get('visualization', None)
-    if hook is None or 'draw' not in _hook_arguments(hook.get('type')):
+    scope = hook.get('_scope_', cfg.get('default_scope')) if hook else None
+    if hook is None or 'draw' not in _hook_arguments(hook.get('type'), scope):
         raise UsageError(
             '--show/--show-dir need default_hooks.visualization to be a hook with a '
             f'`draw` switch (e.g. mmdet\'s DetVisualizationHook); this config has {hook}')
@@ -124,11 +125,15 @@ def enable_visualization(cfg: Config,
         hook['test_out_dir'] = show_dir
 
 
-def _hook_arguments(hook_type) -> set:
+def _hook_arguments(hook_type, scope: Optional[str]) -> set:
     import inspect
 
-    from mmengine.registry import HOOKS
-    cls = hook_type if isinstance(hook_type, type) else HOOKS.get(hook_type)
+    from mmengine.registry import HOOKS, DefaultScope
+    if isinstance(hook_type, type):
+        cls = hook_type
+    else:
+        with DefaultScope.overwrite_default_scope(scope):
+            cls = HOOKS.get(hook_type)
     return set(inspect.signature(cls.__init__).parameters) if cls else set()
 
 
