@@ -97,7 +97,13 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------
-if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$(stamp_hash)" && -x "$PY" ]]; then
+stamped() {  # the wanted group, or a superset of it (tests includes runtime), is stamped
+  local want; want=$(stamp_hash)
+  [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] && return 0
+  [[ $GROUP == runtime && -f "$VENV/.uniremoval-installed-tests" \
+     && "$(cat "$VENV/.uniremoval-installed-tests")" == "$want" ]]
+}
+if [[ $FORCE == 0 && -x "$PY" ]] && stamped; then
   step "environment $VENV is up to date ($GROUP); checking imports"
   if check_imports; then
     printf '      done in %ds\n' $((SECONDS - T_STEP))

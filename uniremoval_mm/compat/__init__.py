@@ -3,12 +3,11 @@
 One module per problem; each module's docstring states the error it fixes and when it
 can be removed. :func:`apply_all` is called once when ``uniremoval_mm`` is imported.
 """
-from . import offline_imports  # noqa: I001  (first: must run before mmagic is imported)
-from . import mmengine_checkpoint
+from . import mmengine_checkpoint, offline_imports
 
 
 def apply_all() -> None:
-    """Apply every shim (idempotent)."""
+    """Apply every shim (idempotent); ``offline_imports`` first, before mmagic loads."""
     offline_imports.apply()
     mmengine_checkpoint.apply()
 

@@ -128,12 +128,12 @@ def enable_visualization(cfg: Config,
 def _hook_arguments(hook_type, scope: Optional[str]) -> set:
     import inspect
 
-    from mmengine.registry import HOOKS, DefaultScope
+    from mmengine.registry import HOOKS
     if isinstance(hook_type, type):
         cls = hook_type
     else:
-        with DefaultScope.overwrite_default_scope(scope):
-            cls = HOOKS.get(hook_type)
+        with HOOKS.switch_scope_and_registry(scope) as registry:
+            cls = registry.get(hook_type)
     return set(inspect.signature(cls.__init__).parameters) if cls else set()
 
 

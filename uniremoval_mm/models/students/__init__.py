@@ -1,6 +1,5 @@
 from .uniremoval_net import (SIZES, LayerNorm2d, NAFBlock, SimpleGate, UniRemovalNet,
-                             UniRemovalNetB, UniRemovalNetS, UniRemovalNetT,
-                             build_uniremoval_net)
+                             UniRemovalNetB, UniRemovalNetS, UniRemovalNetT, build_uniremoval_net)
 
 __all__ = [
     'UniRemovalNet', 'NAFBlock', 'SimpleGate', 'LayerNorm2d', 'SIZES', 'build_uniremoval_net',
