@@ -82,3 +82,35 @@ default_hooks = dict(checkpoint=dict(interval=1, by_epoch=False), logger=dict(in
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 '''
+
+
+def make_paired_folder(root: Path, sizes: Sequence[Tuple[int, int]], seed: int = 0,
+                       lq_dir: str = 'noisy', gt_dir: str = 'gt', lq_suffix: str = '_NOISY',
+                       gt_suffix: str = '_GT', sigma: float = 20.0) -> Path:
+    """Write clean/noisy pairs in mmagic's SIDD layout (``noisy/0_NOISY.png`` ↔ ``gt/0_GT.png``).
+
+    Args:
+        root (Path): Folder to create.
+        sizes (Sequence[tuple[int, int]]): (H, W) of each pair.
+        seed (int): Seed of the content and the noise.
+        lq_dir (str): Sub-folder of the degraded images. Defaults to ``'noisy'``.
+        gt_dir (str): Sub-folder of the clean images. Defaults to ``'gt'``.
+        lq_suffix (str): File-name suffix of degraded images. Defaults to ``'_NOISY'``.
+        gt_suffix (str): File-name suffix of clean images. Defaults to ``'_GT'``.
+        sigma (float): Gaussian noise level, in 0-255 units. Defaults to 20.
+
+    Returns:
+        Path: ``root``.
+    """
+    rng = np.random.default_rng(seed)
+    (root / lq_dir).mkdir(parents=True, exist_ok=True)
+    (root / gt_dir).mkdir(parents=True, exist_ok=True)
+    for i, (h, w) in enumerate(sizes):
+        yy, xx = np.mgrid[0:h, 0:w]
+        clean = np.stack([(xx * 255 / max(w - 1, 1)), (yy * 255 / max(h - 1, 1)),
+                          np.full((h, w), 128.0)], -1)
+        cv2.circle(clean, (w // 2, h // 2), max(2, min(h, w) // 4), (30, 200, 90), -1)
+        noisy = np.clip(clean + rng.normal(0, sigma, clean.shape), 0, 255)
+        cv2.imwrite(str(root / gt_dir / f'{i}{gt_suffix}.png'), clean.astype(np.uint8))
+        cv2.imwrite(str(root / lq_dir / f'{i}{lq_suffix}.png'), noisy.astype(np.uint8))
+    return root
