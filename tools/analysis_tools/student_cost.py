@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""Print params and MACs of every UniRemovalNet size, as a markdown table.
+
+Convention: mmengine's counter (``mmengine.analysis.FlopAnalyzer``) counts one
+multiply-add once; convolutions and matrix products are counted, element-wise
+arithmetic is not. Usage: python tools/analysis_tools/student_cost.py [--shape 640 640]
+"""
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--shape', type=int, nargs=2, default=[640, 640], metavar=('H', 'W'))
+    args = parser.parse_args(argv)
+    warnings.filterwarnings('ignore')
+    from uniremoval_mm.models import SIZES, build_uniremoval_net
+    from uniremoval_mm.utils.complexity import count_macs_params
+    h, w = args.shape
+    print(f'| size | width | enc / middle / dec blocks | params | GMACs at {h}x{w} |')
+    print('|---|---|---|---|---|')
+    for size, spec in SIZES.items():
+        macs, params = count_macs_params(build_uniremoval_net(size), (3, h, w))
+        blocks = f"{list(spec['enc_blocks'])} / {spec['middle_blocks']} / " \
+                 f"{list(spec['dec_blocks'])}"
+        print(f"| {size} | {spec['width']} | {blocks} | {params / 1e6:.3f} M | "
+              f'{macs / 1e9:.2f} |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
