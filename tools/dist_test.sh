@@ -1,17 +1,5 @@
 #!/usr/bin/env bash
-# Distributed testing, as MMDetection's tools/dist_test.sh:
+# Distributed testing (needs GPUs), as MMDetection's tools/dist_test.sh:
 #   tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args...]
 set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-DIR=$(cd "$(dirname "$0")" && pwd)
-PYTHONPATH="$DIR/..:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$DIR/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+exec "$(dirname "$0")/dist_launch.sh" test.py "$3" "$1" "$2" "${@:4}"

@@ -1,17 +1,6 @@
 #!/usr/bin/env bash
-# Distributed training on one or more nodes, as MMDetection's tools/dist_train.sh:
+# Distributed training (needs GPUs), as MMDetection's tools/dist_train.sh:
 #   tools/dist_train.sh CONFIG GPUS [train.py args...]
 # NNODES, NODE_RANK, PORT and MASTER_ADDR select a multi-node setup.
 set -euo pipefail
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-DIR=$(cd "$(dirname "$0")" && pwd)
-PYTHONPATH="$DIR/..:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$DIR/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+exec "$(dirname "$0")/dist_launch.sh" train.py "$2" "$1" "${@:3}"

@@ -7,15 +7,13 @@ Same flags as MMDetection's ``tools/test.py``::
         [--show-dir DIR] [--cfg-options k=v ...] [--launcher ...]
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
-from uniremoval_mm.utils.cli import (add_result_dump, build_runner,  # noqa: E402
-                                     enable_visualization, load_config, run_cli)
+from uniremoval_mm.utils.cli import (add_result_dump, add_runner_arguments,  # noqa: E402
+                                     build_runner, enable_visualization, load_config,
+                                     parse_runner_arguments, run_cli)
 
 
 def parse_args(argv=None):
@@ -31,17 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='save drawn predictions under work_dir/SHOW_DIR')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='seconds each shown image stays up')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. test_dataloader.batch_size=2')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser, 'test_dataloader.batch_size=2')
+    return parse_runner_arguments(parser, argv)
 
 
 def main(argv=None):

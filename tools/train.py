@@ -7,14 +7,12 @@ Same flags as MMDetection's ``tools/train.py``::
         [--resume [CKPT]] [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
-from uniremoval_mm.utils.cli import build_runner, load_config, run_cli  # noqa: E402
+from uniremoval_mm.utils.cli import (add_runner_arguments, build_runner, load_config,  # noqa: E402
+                                     parse_runner_arguments, run_cli)
 
 
 def parse_args(argv=None):
@@ -28,17 +26,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; with no path, from the latest one in the work dir')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, e.g. train_cfg.max_iters=100 "a.b=[1,2]"')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser, 'train_cfg.max_iters=100 "a.b=[1,2]"')
+    return parse_runner_arguments(parser, argv)
 
 
 def main(argv=None):

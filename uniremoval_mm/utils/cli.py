@@ -17,6 +17,41 @@ class UsageError(ValueError):
     """A mistake in the command line or the config: the tools print it as one line."""
 
 
+def add_runner_arguments(parser, cfg_options_example: str) -> None:
+    """Add the flags that train.py and test.py share, as mmdet names them.
+
+    Adds ``--cfg-options``, ``--launcher`` and ``--local_rank``/``--local-rank``.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        cfg_options_example (str): An example override shown in the help.
+    """
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help=f'override config settings, e.g. {cfg_options_example}')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_arguments(parser, argv=None):
+    """Parse, and export ``LOCAL_RANK`` for the launcher as mmdet's tools do.
+
+    Args:
+        parser (argparse.ArgumentParser): A parser with :func:`add_runner_arguments`.
+        argv (list[str], optional): Arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    import os
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def load_config(path: str,
                 cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None,
