@@ -1,1 +1,2 @@
 from .students import *  # noqa: F401,F403
+from .teachers import *  # noqa: F401,F403

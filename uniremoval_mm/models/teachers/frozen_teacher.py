@@ -1,0 +1,125 @@
+"""FrozenTeacher: a pretrained specialist, built from a config, loaded as data, frozen."""
+import inspect
+from typing import Dict, Optional, Tuple, Union
+
+import torch
+from mmagic.registry import MODELS
+from mmengine.config import Config, ConfigDict
+from torch import Tensor, nn
+
+from ...utils.checkpoint import CheckpointError, load_external_checkpoint, remap_state_dict
+
+
+def _model_cfg(model: Union[dict, str]) -> dict:
+    """A model config, or the generator of an mmagic config file (``'mmagic::...'``)."""
+    if isinstance(model, (dict, ConfigDict)):
+        return dict(model)
+    from mmengine.hub import get_config
+    cfg = get_config(model) if '::' in model else Config.fromfile(model)
+    generator = cfg.get('model', {}).get('generator', None)
+    if generator is None:
+        raise ValueError(f'{model}: has no model.generator to use as a teacher')
+    generator = dict(generator)
+    generator.setdefault('_scope_', cfg.get('default_scope', 'mmagic'))
+    return generator
+
+
+@MODELS.register_module()
+class FrozenTeacher(nn.Module):
+    """A specialist restoration network used as a frozen teacher.
+
+    It builds the network from a config, loads a checkpoint (path or URL) with
+    ``weights_only=True``, remaps its keys, freezes every parameter and stays in eval
+    mode whatever ``train()`` is called with. Inputs and outputs are RGB in [0, 1].
+
+    Args:
+        model (dict | str): The network's config (e.g. ``dict(type='AODNet')``), or an
+            mmagic config file whose ``model.generator`` is the network (e.g.
+            ``'mmagic::nafnet/nafnet_c64eb2248mb12db2222_8xb8-lr1e-3-400k_sidd.py'``).
+        checkpoint (str, optional): Local path or ``http(s)`` URL of the weights. None
+            keeps the network's own initialisation (for weight-free teachers such as
+            the dark channel prior). Defaults to None.
+        converter (dict, optional): Keyword arguments of
+            :func:`uniremoval_mm.utils.checkpoint.remap_state_dict` (``unwrap``,
+            ``strip_prefixes``, ``rename``). Defaults to None (its defaults).
+        strict (bool): Require the remapped keys to match the network exactly.
+            Defaults to True.
+        trusted (bool): Load the checkpoint with ``weights_only=False``. Only for files
+            you trust. Defaults to False.
+        sha256 (str, optional): Expected SHA-256 of the checkpoint file. Defaults to None.
+        clamp (bool): Clamp outputs to [0, 1]. Defaults to True.
+    """
+
+    def __init__(self,
+                 model: Union[dict, str],
+                 checkpoint: Optional[str] = None,
+                 converter: Optional[dict] = None,
+                 strict: bool = True,
+                 trusted: bool = False,
+                 sha256: Optional[str] = None,
+                 clamp: bool = True) -> None:
+        super().__init__()
+        self.model = MODELS.build(_model_cfg(model))
+        self.checkpoint = checkpoint
+        self.clamp = clamp
+        if checkpoint is not None:
+            raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
+            state = remap_state_dict(raw, **(converter or {}))
+            result = self.model.load_state_dict(state, strict=False)
+            problems = []
+            if result.missing_keys:
+                problems.append(f'missing {result.missing_keys[:5]}')
+            if result.unexpected_keys:
+                problems.append(f'unexpected {result.unexpected_keys[:5]}')
+            if problems and strict:
+                raise CheckpointError(
+                    f'{checkpoint}: keys do not match {type(self.model).__name__} '
+                    f'({"; ".join(problems)}); set converter= to remap them')
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self._takes_features = 'return_features' in inspect.signature(
+            self.model.forward).parameters
+        super().train(False)
+
+    def train(self, mode: bool = True) -> 'FrozenTeacher':
+        """Stay in eval mode: a frozen teacher's BN statistics and dropout never change.
+
+        Args:
+            mode (bool): Ignored.
+
+        Returns:
+            FrozenTeacher: self.
+        """
+        return super().train(False)
+
+    @property
+    def has_features(self) -> bool:
+        """Whether the wrapped network exposes feature taps."""
+        return self._takes_features and hasattr(self.model, 'feature_channels')
+
+    @property
+    def feature_channels(self) -> Dict[str, int]:
+        """Channels of the wrapped network's feature taps (empty if it has none)."""
+        return dict(self.model.feature_channels) if self.has_features else {}
+
+    @torch.no_grad()
+    def forward(self, x: Tensor,
+                return_features: bool = False) -> Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]:
+        """Restore ``x`` without tracking gradients.
+
+        Args:
+            x (Tensor): Degraded RGB images in [0, 1], (N, 3, H, W).
+            return_features (bool): Also return the feature taps; an empty dict for a
+                network without taps. Defaults to False.
+
+        Returns:
+            Tensor | tuple[Tensor, dict[str, Tensor]]: The teacher's output, and its
+            taps when asked for.
+        """
+        if return_features and self.has_features:
+            out, feats = self.model(x, return_features=True)
+        else:
+            out, feats = self.model(x), {}
+        if self.clamp:
+            out = out.clamp(0, 1)
+        return (out, feats) if return_features else out

@@ -1,0 +1,124 @@
+"""Loading checkpoints from outside: weights only, by default, and clear errors.
+
+Checkpoints made by others are data, not code: they are loaded with
+``torch.load(..., weights_only=True)`` unless the caller explicitly trusts the file.
+"""
+import hashlib
+import os
+import pickle
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, Iterable, Mapping, Optional
+
+import torch
+
+__all__ = ['CheckpointError', 'load_external_checkpoint', 'remap_state_dict']
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: missing, refused, corrupt or mismatched."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(url: str) -> Path:
+    """Download ``url`` once into torch hub's checkpoint cache and return the file."""
+    from urllib.parse import urlparse
+    hub_dir = Path(torch.hub.get_dir()) / 'checkpoints'
+    hub_dir.mkdir(parents=True, exist_ok=True)
+    target = hub_dir / os.path.basename(urlparse(url).path)
+    if not target.is_file():
+        tmp = target.with_suffix(target.suffix + '.part')
+        try:
+            torch.hub.download_url_to_file(url, str(tmp), progress=True)
+        except Exception as e:  # network errors come in many types
+            tmp.unlink(missing_ok=True)
+            raise CheckpointError(f'could not download {url}: {e}') from e
+        tmp.replace(target)
+    return target
+
+
+def load_external_checkpoint(source: str,
+                             trusted: bool = False,
+                             sha256: Optional[str] = None,
+                             map_location: str = 'cpu') -> dict:
+    """Load a checkpoint file or URL as data.
+
+    Args:
+        source (str): A local path, or an ``http(s)://`` URL (downloaded once into
+            torch hub's cache, ``~/.cache/torch/hub/checkpoints``).
+        trusted (bool): Allow arbitrary pickled objects (``weights_only=False``). Only
+            for files you trust: unpickling can run code. Defaults to False.
+        sha256 (str, optional): Expected SHA-256 of the file; checked before loading.
+            Defaults to None.
+        map_location (str): Passed to ``torch.load``. Defaults to ``'cpu'``.
+
+    Returns:
+        dict: The loaded object.
+
+    Raises:
+        CheckpointError: If the file is missing, fails its hash, holds objects other
+            than tensors and plain containers (without ``trusted``), or is corrupt.
+    """
+    if source.startswith(('http://', 'https://')):
+        path = _download(source)
+    else:
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise CheckpointError(f'{source}: checkpoint file not found')
+    if sha256 is not None:
+        actual = _sha256(path)
+        if actual != sha256.lower():
+            raise CheckpointError(f'{path}: sha256 {actual} does not match the expected {sha256}')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=not trusted)
+    except pickle.UnpicklingError as e:
+        if trusted:
+            raise CheckpointError(f'{path}: corrupt checkpoint: {e}') from e
+        first_line = str(e).strip().splitlines()[-1][:300] if str(e).strip() else ''
+        raise CheckpointError(
+            f'{path}: refused to load: it holds Python objects beyond tensors and plain '
+            f'containers, and unpickling them could run code ({first_line}). If you trust '
+            'the file, pass trusted=True.') from e
+    except (RuntimeError, EOFError, OSError) as e:
+        raise CheckpointError(f'{path}: not a readable torch checkpoint: {e}') from e
+
+
+def remap_state_dict(checkpoint: Mapping,
+                     unwrap: Iterable[str] = ('state_dict', 'params_ema', 'params', 'model'),
+                     strip_prefixes: Iterable[str] = ('module.', 'generator.'),
+                     rename: Optional[Dict[str, str]] = None) -> 'OrderedDict[str, torch.Tensor]':
+    """Turn a checkpoint from another codebase into a plain state dict for our modules.
+
+    Args:
+        checkpoint (Mapping): What :func:`load_external_checkpoint` returned.
+        unwrap (Iterable[str]): Keys under which the weights may be nested; the first
+            present wins. Defaults to mmengine's, BasicSR's and common choices.
+        strip_prefixes (Iterable[str]): Prefixes removed from every key that has them
+            (``module.`` from DataParallel, ``generator.`` from mmagic editors).
+        rename (dict[str, str], optional): Substring replacements applied to keys
+            afterwards, in order. Defaults to None.
+
+    Returns:
+        OrderedDict[str, Tensor]: The remapped state dict.
+    """
+    state = checkpoint
+    for key in unwrap:
+        if isinstance(state, Mapping) and key in state and isinstance(state[key], Mapping):
+            state = state[key]
+            break
+    out = OrderedDict()
+    for key, value in state.items():
+        for prefix in strip_prefixes:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        for old, new in (rename or {}).items():
+            key = key.replace(old, new)
+        out[key] = value
+    return out
