@@ -21,8 +21,8 @@ def rows(realdata):
 
 
 def _row(rows, teacher, image, space):
-    return next(r for r in rows if (r['teacher'], r['image'], r['space']) == (teacher, image,
-                                                                           space))
+    key = (teacher, image, space)
+    return next(r for r in rows if (r['teacher'], r['image'], r['space']) == key)
 
 
 @pytest.mark.parametrize('key', sorted(check_teachers.REFERENCE))

@@ -10,7 +10,6 @@ as a frozen teacher.
 """
 from typing import Dict, Tuple, Union
 
-import torch
 import torch.nn.functional as F
 from mmagic.registry import MODELS
 from torch import Tensor, nn
