@@ -21,10 +21,9 @@ def test_any_input_size_round_trips(size):
 def test_backward_reaches_every_parameter():
     torch.manual_seed(0)
     net = UniRemovalNet(**TINY)
-    for block in net.modules():  # leave the zero-init start so every weight gets a gradient
-        if isinstance(block, NAFBlock):
-            torch.nn.init.constant_(block.beta, 0.1)
-            torch.nn.init.constant_(block.gamma, 0.1)
+    for p in net.parameters():  # leave the zero-init start so every weight gets a gradient
+        if not p.detach().any():
+            torch.nn.init.constant_(p, 0.1)
     x = torch.rand(2, 3, 19, 23, requires_grad=True)
     net(x).square().mean().backward()
     for name, p in net.named_parameters():
@@ -53,12 +52,11 @@ def test_feature_taps_names_channels_and_footprint():
     assert feats['middle'].shape[-2:] == (4, 6)  # ceil(30/8), ceil(45/8)
 
 
-def test_global_residual_output_equals_input_when_tail_is_zero():
-    net = UniRemovalNet(**TINY)
-    torch.nn.init.zeros_(net.tail.weight)
-    torch.nn.init.zeros_(net.tail.bias)
+def test_a_new_network_is_the_identity():
+    """Zero-initialised tail + global residual: training starts from the input."""
     x = torch.rand(1, 3, 13, 7)
-    torch.testing.assert_close(net(x), x)
+    torch.testing.assert_close(UniRemovalNet(**TINY)(x), x)
+    assert not torch.equal(UniRemovalNet(**TINY, zero_init_tail=False)(x), x)
 
 
 @pytest.mark.parametrize('kwargs, match', [

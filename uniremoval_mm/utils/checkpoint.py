@@ -12,6 +12,8 @@ from typing import Dict, Iterable, Mapping, Optional
 
 import torch
 
+from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
+
 __all__ = ['CheckpointError', 'load_external_checkpoint', 'remap_state_dict']
 
 
@@ -77,15 +79,19 @@ def load_external_checkpoint(source: str,
         if actual != sha256.lower():
             raise CheckpointError(f'{path}: sha256 {actual} does not match the expected {sha256}')
     try:
-        return torch.load(path, map_location=map_location, weights_only=not trusted)
+        # mmengine's own checkpoints (ours included) carry a few logging types: allowed,
+        # with the same restricted allow-list the mmengine compat shim uses.
+        with torch.serialization.safe_globals(MMENGINE_SAFE_GLOBALS):
+            return torch.load(path, map_location=map_location, weights_only=not trusted)
     except pickle.UnpicklingError as e:
         if trusted:
             raise CheckpointError(f'{path}: corrupt checkpoint: {e}') from e
-        first_line = str(e).strip().splitlines()[-1][:300] if str(e).strip() else ''
+        reason = next((line.strip() for line in str(e).splitlines()
+                       if 'Unsupported global' in line or 'refused' in line), 'see torch.load')
         raise CheckpointError(
             f'{path}: refused to load: it holds Python objects beyond tensors and plain '
-            f'containers, and unpickling them could run code ({first_line}). If you trust '
-            'the file, pass trusted=True.') from e
+            f'containers, and unpickling them could run code ({reason[:300]}). If you '
+            'trust the file, pass trusted=True.') from e
     except (RuntimeError, EOFError, OSError) as e:
         raise CheckpointError(f'{path}: not a readable torch checkpoint: {e}') from e
 

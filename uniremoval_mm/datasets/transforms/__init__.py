@@ -1,7 +1,7 @@
 from .degradations import (AddBlur, AddHaze, AddMixedDegradation, AddNoise, AddRain,
-                           BaseDegradation, severity_grid)
+                           AddTypedDegradation, BaseDegradation, severity_grid)
 
 __all__ = [
-    'AddHaze', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation', 'BaseDegradation',
-    'severity_grid'
+    'AddHaze', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation', 'AddTypedDegradation',
+    'BaseDegradation', 'severity_grid'
 ]

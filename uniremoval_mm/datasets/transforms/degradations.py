@@ -29,7 +29,7 @@ from mmengine.registry import TRANSFORMS
 Range = Tuple[float, float]
 
 __all__ = ['AddHaze', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation',
-           'BaseDegradation']
+           'AddTypedDegradation', 'BaseDegradation', 'severity_grid']
 
 
 def _check_range(name: str, value: Range, low: float = -np.inf, high: float = np.inf) -> Range:
@@ -598,3 +598,56 @@ def severity_grid(img: np.ndarray, seed: int = 0) -> Dict[str, List[np.ndarray]]
         grid[cls.NAME] = [cls(severity=s, seed=seed)(dict(img=img.copy(), img_path='grid'))['img']
                           for s in range(1, 6)]
     return grid
+
+
+@TRANSFORMS.register_module()
+class AddTypedDegradation(BaseTransform):
+    """Apply the degradation named by the sample (``results['degradation_type']``).
+
+    Pairs with :class:`~uniremoval_mm.datasets.SyntheticPairedDataset`, which lists each
+    clean photo once per type.
+
+    Args:
+        degradations (dict[str, dict], optional): Transform config per type name.
+            Defaults to haze / rain / blur / noise with the default settings, and
+            ``mixed`` = two of the four.
+        type_key (str): Results key holding the type. Defaults to
+            ``'degradation_type'``.
+        seed (int, optional): Passed to every transform that sets none. Defaults to None.
+        src_key (str): Key of the clean image. Defaults to ``'gt'``.
+        dst_key (str): Key of the degraded image. Defaults to ``'img'``.
+    """
+
+    def __init__(self,
+                 degradations: Optional[Dict[str, dict]] = None,
+                 type_key: str = 'degradation_type',
+                 seed: Optional[int] = None,
+                 src_key: str = 'gt',
+                 dst_key: str = 'img') -> None:
+        singles = dict(haze=dict(type='AddHaze'), rain=dict(type='AddRain'),
+                       blur=dict(type='AddBlur'), noise=dict(type='AddNoise'))
+        if degradations is None:
+            degradations = dict(singles, mixed=dict(type='AddMixedDegradation',
+                                                    transforms=list(singles.values())))
+        self.type_key = type_key
+        self.transforms = {}
+        for name, cfg in degradations.items():
+            cfg = dict(cfg)
+            cfg.setdefault('seed', seed)
+            cfg.update(src_key=src_key, dst_key=dst_key)
+            self.transforms[name] = TRANSFORMS.build(cfg)
+
+    def transform(self, results: dict) -> dict:
+        """Degrade with the transform of the sample's type.
+
+        Args:
+            results (dict): The pipeline's results, with ``type_key`` set.
+
+        Returns:
+            dict: The same dict, updated.
+        """
+        kind = results.get(self.type_key)
+        if kind not in self.transforms:
+            raise KeyError(f'AddTypedDegradation: sample {results.get("img_path", "?")} has '
+                           f'{self.type_key}={kind!r}; known: {sorted(self.transforms)}')
+        return self.transforms[kind](results)

@@ -106,6 +106,9 @@ class UniRemovalNet(nn.Module):
             level up; same length as ``enc_blocks``. Defaults to None (one per level).
         pad_mode (str): ``F.pad`` mode used to reach a multiple of ``2**levels``; the
             output is cropped back. Defaults to ``'replicate'`` (valid for any size).
+        zero_init_tail (bool): Start the tail conv at zero, so a new network is the
+            identity (output = input) instead of input plus noise; training starts from
+            the input's quality. Defaults to True.
     """
 
     def __init__(self,
@@ -114,7 +117,8 @@ class UniRemovalNet(nn.Module):
                  enc_blocks: Sequence[int] = (1, 1, 2),
                  middle_blocks: int = 2,
                  dec_blocks: Union[Sequence[int], None] = None,
-                 pad_mode: str = 'replicate') -> None:
+                 pad_mode: str = 'replicate',
+                 zero_init_tail: bool = True) -> None:
         super().__init__()
         enc_blocks = tuple(enc_blocks)
         dec_blocks = tuple(dec_blocks) if dec_blocks is not None else (1, ) * len(enc_blocks)
@@ -149,6 +153,9 @@ class UniRemovalNet(nn.Module):
             channels //= 2
             self.decoders.append(_blocks(channels, num))
         self.tail = nn.Conv2d(width, in_channels, 3, padding=1)
+        if zero_init_tail:
+            nn.init.zeros_(self.tail.weight)
+            nn.init.zeros_(self.tail.bias)
 
     @property
     def feature_channels(self) -> Dict[str, int]:

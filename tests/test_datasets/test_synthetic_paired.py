@@ -1,0 +1,106 @@
+"""SyntheticPairedDataset, AddTypedDegradation, content sniffing, the demo data builder."""
+import importlib.util
+from collections import Counter
+
+import cv2
+import numpy as np
+import pytest
+
+import uniremoval_mm  # noqa: F401
+from uniremoval_mm.datasets import SyntheticPairedDataset, list_images, sniff_image_format
+from ..conftest import REPO_ROOT
+
+PIPELINE = [
+    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='AddTypedDegradation', seed=0, src_key='gt', dst_key='img'),
+    dict(type='PackInputs', meta_keys=['degradation_type', 'degradations']),
+]
+
+
+@pytest.fixture(autouse=True)
+def mmagic_scope():
+    """Pipelines resolve in mmagic's scope, as a runner with default_scope='mmagic' sets."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        yield
+
+
+@pytest.fixture
+def photos(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / 'sub').mkdir()
+    cv2.imwrite(str(tmp_path / 'a.png'), (rng.random((41, 37, 3)) * 255).astype(np.uint8))
+    cv2.imwrite(str(tmp_path / 'sub' / 'b.jpg'), (rng.random((30, 50, 3)) * 255).astype(np.uint8))
+    # a PNG named .jpg (kept), a text file named .png (skipped), an empty file (skipped)
+    ok, png = cv2.imencode('.png', np.zeros((9, 9, 3), np.uint8))
+    (tmp_path / 'lies.jpg').write_bytes(png.tobytes())
+    (tmp_path / 'notes.png').write_text('not an image')
+    (tmp_path / 'empty.jpg').write_bytes(b'')
+    return tmp_path
+
+
+def test_images_are_found_by_content(photos):
+    names = [p.name for p in list_images(photos)]
+    assert names == ['a.png', 'lies.jpg', 'b.jpg']
+    assert sniff_image_format(photos / 'lies.jpg') == 'png'
+    assert sniff_image_format(photos / 'notes.png') == ''
+    with pytest.raises(FileNotFoundError, match='not a directory'):
+        list_images(photos / 'missing')
+
+
+def test_every_photo_is_listed_under_every_type(photos):
+    ds = SyntheticPairedDataset(data_root=str(photos), pipeline=PIPELINE)
+    assert len(ds) == 3 * 5
+    counts = Counter(ds.get_data_info(i)['degradation_type'] for i in range(len(ds)))
+    assert set(counts.values()) == {3}
+
+
+def test_items_pair_the_clean_photo_with_its_degradation(photos):
+    ds = SyntheticPairedDataset(data_root=str(photos), degradation_types=['noise', 'haze'],
+                                pipeline=PIPELINE)
+    for i in range(len(ds)):
+        item = ds[i]
+        meta = item['data_samples'].metainfo
+        assert meta['degradations'][0]['type'] == meta['degradation_type']
+        gt = item['data_samples'].gt_img
+        assert item['inputs'].shape == gt.shape
+        assert not np.array_equal(item['inputs'].numpy(), gt.numpy())
+    # seeded: the same item is the same pair twice
+    np.testing.assert_array_equal(ds[0]['inputs'].numpy(), ds[0]['inputs'].numpy())
+
+
+def test_mixed_items_hold_two_degradations(photos):
+    ds = SyntheticPairedDataset(data_root=str(photos), degradation_types=['mixed'],
+                                pipeline=PIPELINE)
+    assert len(ds[0]['data_samples'].metainfo['degradations']) == 2
+
+
+def test_empty_folder_and_unknown_type_are_clear_errors(tmp_path, photos):
+    (tmp_path / 'void').mkdir()
+    with pytest.raises(FileNotFoundError, match='void: no image files found'):
+        SyntheticPairedDataset(data_root=str(tmp_path / 'void'))
+    ds = SyntheticPairedDataset(data_root=str(photos), degradation_types=['snow'],
+                                pipeline=PIPELINE)
+    with pytest.raises(KeyError, match="degradation_type='snow'"):
+        ds[0]
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location(
+        'build_demo_data', REPO_ROOT / 'tools' / 'misc' / 'build_demo_data.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_demo_data_builder_is_idempotent_and_refuses_foreign_folders(tmp_path):
+    build = _builder().build
+    n = build(tmp_path / 'demo')
+    assert n == len(list_images(tmp_path / 'demo' / 'clean'))
+    assert len(list_images(tmp_path / 'demo' / 'clean' / 'val')) == 6
+    stamp = (tmp_path / 'demo' / 'MANIFEST.txt').stat().st_mtime_ns
+    assert build(tmp_path / 'demo') == 0  # second run: nothing written
+    assert (tmp_path / 'demo' / 'MANIFEST.txt').stat().st_mtime_ns == stamp
+    (tmp_path / 'other' / 'clean').mkdir(parents=True)
+    with pytest.raises(SystemExit, match='was not made by this tool'):
+        build(tmp_path / 'other')
