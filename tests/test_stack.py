@@ -21,16 +21,16 @@ def test_package_registers_into_host_registries():
 
 
 def test_custom_imports_in_a_config(tmp_path):
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
     cfg_file = tmp_path / 'cfg.py'
     cfg_file.write_text("custom_imports = dict(imports=['uniremoval_mm'], "
                         "allow_failed_imports=False)\n"
                         "model = dict(type='UniRemovalNet', width=8, enc_blocks=(1,), "
                         "middle_blocks=1)\n")
     cfg = Config.fromfile(str(cfg_file))
-    init_default_scope('mmagic')
     from mmagic.registry import MODELS
-    net = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        net = MODELS.build(cfg.model)
     assert net.width == 8
 
 

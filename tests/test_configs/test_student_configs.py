@@ -15,14 +15,14 @@ CONFIGS = sorted((REPO_ROOT / 'configs' / 'students').glob('*.py'))
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_config_builds_our_student_inside_mmagic(path):
     from mmagic.registry import MODELS
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope
 
     import uniremoval_mm  # noqa: F401
     from uniremoval_mm.models import SIZES, UniRemovalNet
     cfg = Config.fromfile(str(path))
     assert cfg.custom_imports.imports == ['uniremoval_mm']
-    init_default_scope(cfg.default_scope)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
     assert isinstance(model.generator, UniRemovalNet)
     size = path.stem[len('uniremoval-net-')].upper()  # uniremoval-net-s_... -> 'S'
     assert model.generator.width == SIZES[size]['width']

@@ -165,14 +165,10 @@ def test_missing_key_is_a_clear_error():
 
 def test_usable_in_mmdet_pipelines_with_boxes_intact(photo):
     import torch
-    from mmcv.transforms import Compose
     from mmdet.registry import TRANSFORMS
-    pipeline = Compose([
-        TRANSFORMS.build(dict(type='AddMixedDegradation', seed=0,
-                              transforms=[dict(type='AddHaze'), dict(type='AddNoise')])),
-        TRANSFORMS.build(dict(type='PackDetInputs',
-                              meta_keys=('img_id', 'img_shape', 'ori_shape', 'degradations'))),
-    ])
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        pipeline = _det_pipeline(TRANSFORMS)
     boxes = np.array([[10, 12, 60, 70]], np.float32)
     out = pipeline(dict(img=photo.copy(), img_id=0, img_shape=photo.shape[:2],
                         ori_shape=photo.shape[:2], gt_bboxes=boxes,
@@ -182,8 +178,21 @@ def test_usable_in_mmdet_pipelines_with_boxes_intact(photo):
     torch.testing.assert_close(sample.gt_instances.bboxes, torch.from_numpy(boxes))
 
 
+def _det_pipeline(TRANSFORMS):  # noqa: N803
+    from mmcv.transforms import Compose
+    return Compose([
+        TRANSFORMS.build(dict(type='AddMixedDegradation', seed=0,
+                              transforms=[dict(type='AddHaze'), dict(type='AddNoise')])),
+        TRANSFORMS.build(dict(type='PackDetInputs',
+                              meta_keys=('img_id', 'img_shape', 'ori_shape', 'degradations'))),
+    ])
+
+
 def test_usable_in_mmagic_pipelines(photo):
     from mmagic.registry import TRANSFORMS
-    t = TRANSFORMS.build(dict(type='AddBlur', severity=2, seed=0, src_key='gt', dst_key='img'))
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        t = TRANSFORMS.build(dict(type='AddBlur', severity=2, seed=0, src_key='gt',
+                                  dst_key='img'))
     res = t(dict(gt=photo.copy(), img_path='x'))
     assert res['img'].shape == photo.shape

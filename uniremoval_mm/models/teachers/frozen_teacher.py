@@ -13,7 +13,9 @@ from ...utils.checkpoint import CheckpointError, load_external_checkpoint, remap
 def _model_cfg(model: Union[dict, str]) -> dict:
     """A model config, or the generator of an mmagic config file (``'mmagic::...'``)."""
     if isinstance(model, (dict, ConfigDict)):
-        return dict(model)
+        cfg = dict(model)
+        cfg.setdefault('_scope_', 'mmagic')  # our networks live in mmagic's registry
+        return cfg
     from mmengine.hub import get_config
     cfg = get_config(model) if '::' in model else Config.fromfile(model)
     generator = cfg.get('model', {}).get('generator', None)
