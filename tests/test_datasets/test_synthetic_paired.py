@@ -104,3 +104,16 @@ def test_demo_data_builder_is_idempotent_and_refuses_foreign_folders(tmp_path):
     (tmp_path / 'other' / 'clean').mkdir(parents=True)
     with pytest.raises(SystemExit, match='was not made by this tool'):
         build(tmp_path / 'other')
+
+
+def test_mmagic_preprocessor_keeps_the_inputs_channel_order(photos):
+    """The degraded ``img`` inherits gt's channel order, so mmagic does not swap it."""
+    import torch
+    from mmagic.models import DataPreprocessor
+    ds = SyntheticPairedDataset(data_root=str(photos), degradation_types=['noise'],
+                                pipeline=PIPELINE)
+    item = ds[0]
+    assert item['data_samples'].metainfo['img_channel_order'] == 'rgb'
+    pre = DataPreprocessor(mean=[0.0] * 3, std=[255.0] * 3)
+    out = pre(dict(inputs=[item['inputs']], data_samples=[item['data_samples']]))
+    torch.testing.assert_close(out['inputs'][0], item['inputs'].float() / 255)

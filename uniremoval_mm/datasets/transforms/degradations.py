@@ -114,8 +114,23 @@ class BaseDegradation(BaseTransform):
         rng = self._rng(results)
         out, params = self.degrade(img, rng, results)
         results[self.dst_key] = _from_float(out, src, scale)
+        _copy_image_meta(results, self.src_key, self.dst_key)
         results.setdefault('degradations', []).append(dict(type=self.NAME, **params))
         return results
+
+
+def _copy_image_meta(results: dict, src: str, dst: str) -> None:
+    """Give ``dst`` the metadata mmagic's loader recorded for ``src``.
+
+    mmagic's ``DataPreprocessor`` reads ``{key}_channel_order`` and ``{key}_color_type``
+    to know an image's channel order; without them an RGB ``img`` made from an RGB ``gt``
+    would be taken for BGR and swapped.
+    """
+    if src == dst:
+        return
+    for pattern in ('{}_channel_order', '{}_color_type', 'ori_{}_shape'):
+        if pattern.format(src) in results:
+            results[pattern.format(dst)] = results[pattern.format(src)]
 
 
 def _sample_rng(seed: Optional[int], name: str, results: dict) -> np.random.Generator:
@@ -578,6 +593,7 @@ class AddMixedDegradation(BaseTransform):
         n = int(rng.integers(self.num_range[0], self.num_range[1] + 1))
         picked = sorted(rng.choice(len(self.transforms), size=n, replace=False).tolist())
         results[self.dst_key] = results[self.src_key].copy()
+        _copy_image_meta(results, self.src_key, self.dst_key)
         for i in picked:
             results = self.transforms[i](results)
         return results
