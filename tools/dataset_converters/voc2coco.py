@@ -1,0 +1,69 @@
+#!/usr/bin/env python
+"""Convert Pascal-VOC XML annotations (RTTS, DAWN, any class list) to one COCO json.
+
+Usage:
+    python tools/dataset_converters/voc2coco.py XML_DIR IMG_DIR OUT.json
+        [--classes person car bus bicycle motorcycle] [--box-policy clip|drop|keep]
+        [--zero-based] [--overwrite]
+
+Every problem (unreadable XML, missing or undecodable image, unknown class, box outside
+the image) is reported as ``path: problem``; the conversion goes on and the exit code is
+1 if anything was skipped. ``difficult`` boxes get ``iscrowd=1`` (ignored by COCO
+evaluation, as VOC's own metric ignores them). The output is never overwritten without
+``--overwrite`` and never written inside XML_DIR or IMG_DIR.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+from uniremoval_mm.datasets.converters import BOX_POLICIES, voc_to_coco  # noqa: E402
+
+RTTS_CLASSES = ('person', 'car', 'bus', 'bicycle', 'motorcycle')
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('xml_dir', type=Path)
+    parser.add_argument('img_dir', type=Path)
+    parser.add_argument('out', type=Path, help='COCO json to write')
+    parser.add_argument('--classes', nargs='+',
+                        help=f'class names in id order (RTTS: {" ".join(RTTS_CLASSES)}); '
+                        'default: every name found, sorted')
+    parser.add_argument('--box-policy', choices=BOX_POLICIES, default='clip',
+                        help='boxes leaving the image: clip them, drop them, or keep them')
+    parser.add_argument('--zero-based', action='store_true',
+                        help='the XML coordinates are 0-based (VOC proper is 1-based)')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    for src in (args.xml_dir, args.img_dir):
+        if src.resolve() in (out, *out.parents):
+            print(f'voc2coco: refusing to write {out} inside the source folder {src}',
+                  file=sys.stderr)
+            return 2
+    if out.exists() and not args.overwrite:
+        print(f'voc2coco: {out} exists; pass --overwrite to replace it', file=sys.stderr)
+        return 2
+    try:
+        coco, report = voc_to_coco(args.xml_dir, args.img_dir, args.classes, args.box_policy,
+                                   one_based=not args.zero_based, progress=True)
+    except (FileNotFoundError, ValueError) as e:
+        print(f'voc2coco: {e}', file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + '.part')
+    tmp.write_text(json.dumps(coco))
+    tmp.replace(out)
+    for line in report.problems:
+        print(f'voc2coco: {line}', file=sys.stderr)
+    counts = ', '.join(f'{k} {v}' for k, v in report.class_counts.most_common())
+    print(f'wrote {out}: {report.images} images, {report.boxes} boxes ({counts}); '
+          f'{len(report.problems)} problem(s)')
+    skipped = [p for p in report.problems if 'clipped' not in p]
+    return 1 if skipped else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
