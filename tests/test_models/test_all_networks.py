@@ -32,7 +32,7 @@ def _ours():
 
 def _build(name):
     torch.manual_seed(0)
-    return MODELS.build(dict(type=name, **TINY[name]))
+    return MODELS.build(dict(type=name, _scope_='mmagic', **TINY[name]))
 
 
 def test_every_registered_network_is_covered():
