@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """The main job on the embedded demo (README command one).
 
-Today it is the stack's smoke job: print the versions, build a Faster R-CNN R50-FPN from
+Today: (1) the stack's smoke job: print the versions, build a Faster R-CNN R50-FPN from
 MMDetection's own ``mmdet::`` config, run it on a real photo shipped with an installed
-package, and draw its boxes. The detector has random weights (nothing can be downloaded
-here), so its boxes mean nothing: the job proves that the whole stack runs, end to end,
-on this machine. The full demo (data, both stages, detection benchmark) grows from here.
+package, and draw its boxes (random weights, since nothing can be downloaded here: the
+boxes mean nothing, the job proves the stack runs end to end); (2) build the embedded
+demo data (``data/demo``, from scikit-image's photos; skipped if already built); (3) draw
+one photo under every degradation and severity. The full demo (both stages, detection
+benchmark) grows from here.
 
 Usage: python tools/demo.py [--out-dir work_dirs/demo] [--device cpu]
 """
@@ -13,6 +15,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
 
@@ -96,7 +100,24 @@ def main(argv=None) -> int:
         out_file=str(out_file))
     print(f'drawn boxes: {out_file}')
     print('\nsmoke job OK')
+
+    print('\n== demo data (data/demo) ==')
+    _tool('misc/build_demo_data.py').build(Path('data/demo'))
+    grid_file = out_dir / 'degradation_grid.jpg'
+    grid = _tool('misc/degradation_grid.py').make_grid(bgr, size=224, seed=0)
+    cv2.imwrite(str(grid_file), grid, [int(cv2.IMWRITE_JPEG_QUALITY), 88])
+    print(f'degradations at severities 1-5: {grid_file} (rewritten on every run)')
     return 0
+
+
+def _tool(relative: str):
+    """Import a script under tools/ as a module (they are scripts, not a package)."""
+    import importlib.util
+    path = Path(__file__).resolve().parent / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == '__main__':

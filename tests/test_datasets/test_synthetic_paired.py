@@ -94,13 +94,30 @@ def _builder():
 
 
 def test_demo_data_builder_is_idempotent_and_refuses_foreign_folders(tmp_path):
+    import json
+
+    from uniremoval_mm.datasets import PairedFolderDataset, UnpairedFolderDataset
     build = _builder().build
-    n = build(tmp_path / 'demo')
-    assert n == len(list_images(tmp_path / 'demo' / 'clean'))
-    assert len(list_images(tmp_path / 'demo' / 'clean' / 'val')) == 6
-    stamp = (tmp_path / 'demo' / 'MANIFEST.txt').stat().st_mtime_ns
-    assert build(tmp_path / 'demo') == 0  # second run: nothing written
-    assert (tmp_path / 'demo' / 'MANIFEST.txt').stat().st_mtime_ns == stamp
+    demo = tmp_path / 'demo'
+    n = build(demo)
+    assert n == len((demo / 'MANIFEST.txt').read_text().splitlines())
+    assert len(list_images(demo / 'clean' / 'val')) == 6
+    for kind in ('haze', 'rain', 'blur', 'noise', 'mixed'):
+        pairs = PairedFolderDataset(str(demo / 'pairs' / kind), degradation_type=kind)
+        assert len(pairs) == 6
+    unpaired = UnpairedFolderDataset(str(demo / 'unpaired'), exclude=['clean'])
+    assert len(unpaired) == 4 * 10
+    det = json.loads((demo / 'detection' / 'train.json').read_text())
+    assert len(det['images']) == 240 and len(det['annotations']) > 240
+    for a in det['annotations']:  # boxes known by construction lie inside the image
+        x, y, w, h = a['bbox']
+        assert 0 <= x and 0 <= y and x + w <= 320 and y + h <= 240
+    val = json.loads((demo / 'detection' / 'val.json').read_text())
+    foggy = json.loads((demo / 'detection' / 'haze' / 'val.json').read_text())
+    assert foggy['annotations'] == val['annotations']
+    stamp = (demo / 'MANIFEST.txt').stat().st_mtime_ns
+    assert build(demo) == 0  # second run: nothing written
+    assert (demo / 'MANIFEST.txt').stat().st_mtime_ns == stamp
     (tmp_path / 'other' / 'clean').mkdir(parents=True)
     with pytest.raises(SystemExit, match='was not made by this tool'):
         build(tmp_path / 'other')
