@@ -114,3 +114,13 @@ def make_paired_folder(root: Path, sizes: Sequence[Tuple[int, int]], seed: int =
         cv2.imwrite(str(root / gt_dir / f'{i}{gt_suffix}.png'), clean.astype(np.uint8))
         cv2.imwrite(str(root / lq_dir / f'{i}{lq_suffix}.png'), noisy.astype(np.uint8))
     return root
+
+
+class CodeRunningPayload:
+    """Unpickling this object creates ``marker``: stands for what a malicious pickle runs."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker, ))

@@ -13,6 +13,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 import uniremoval_mm  # noqa: F401  (applies the shim)
 from uniremoval_mm.compat import mmengine_checkpoint as shim
+from ..helpers import CodeRunningPayload
 
 
 class ToyModel(BaseModel):
@@ -95,20 +96,10 @@ def test_runner_resumes_and_continues(saved, tmp_path):
     assert not torch.equal(resumed, weights['linear.weight'])  # it really trained on
 
 
-class _Payload:
-    """Unpickling this object would create a file: the code a malicious pickle runs."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.touch, (self.marker, ))
-
-
 def test_code_carrying_pickle_is_still_refused(tmp_path):
     marker = tmp_path / 'pwned'
     evil = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {}, 'meta': _Payload(marker)}, evil)
+    torch.save({'state_dict': {}, 'meta': CodeRunningPayload(marker)}, evil)
     with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
         load_checkpoint(ToyModel(), str(evil))
     assert not marker.exists()

@@ -9,6 +9,7 @@ import torch
 
 from uniremoval_mm.models import DnCNN, FrozenTeacher, PReNet
 from uniremoval_mm.utils.checkpoint import CheckpointError, remap_state_dict
+from ..helpers import CodeRunningPayload
 
 
 def _save_state(path: Path, model: torch.nn.Module, prefix: str = '', wrap=None) -> Path:
@@ -55,20 +56,11 @@ def test_missing_file_is_a_clear_error(tmp_path):
         FrozenTeacher(dict(type='AODNet'), str(tmp_path / 'nope.pth'))
 
 
-class _Payload:
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.touch, (self.marker, ))
-
-
 def test_code_in_a_checkpoint_is_refused_unless_trusted(tmp_path):
     marker = tmp_path / 'ran'
     evil = tmp_path / 'evil.pth'
     state = dict(OrderedDict(DnCNN(depth=3, channels=4).state_dict()))
-    torch.save({'state_dict': state, 'extra': _Payload(marker)}, evil)
+    torch.save({'state_dict': state, 'extra': CodeRunningPayload(marker)}, evil)
     with pytest.raises(CheckpointError, match='evil.pth: refused to load.*trusted=True'):
         FrozenTeacher(dict(type='DnCNN', depth=3, channels=4), str(evil))
     assert not marker.exists()

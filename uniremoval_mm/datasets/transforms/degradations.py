@@ -78,7 +78,15 @@ class BaseDegradation(BaseTransform):
         self.src_key = src_key
         self.dst_key = dst_key or src_key
 
+    #: Variants a subclass chooses from (``kinds=``), if it has any.
+    KINDS: Tuple[str, ...] = ()
+
     # -- helpers ------------------------------------------------------------------------
+    def _check_kinds(self, kinds: Sequence[str]) -> Tuple[str, ...]:
+        if not kinds or set(kinds) - set(self.KINDS):
+            raise ValueError(f'kinds must be a non-empty subset of {self.KINDS}, got {kinds}')
+        return tuple(kinds)
+
     def _rng(self, results: dict) -> np.random.Generator:
         return _sample_rng(self.seed, self.NAME, results)
 
@@ -423,10 +431,7 @@ class AddBlur(BaseDegradation):
                  size_range: Optional[Range] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        unknown = set(kinds) - set(self.KINDS)
-        if not kinds or unknown:
-            raise ValueError(f'kinds must be a non-empty subset of {self.KINDS}, got {kinds}')
-        self.kinds = tuple(kinds)
+        self.kinds = self._check_kinds(kinds)
         self.size_range = _optional_range('size_range', size_range, 1)
 
     def kernel(self, rng: np.random.Generator, kind: str, size: float) -> Tuple[np.ndarray, dict]:
@@ -495,13 +500,10 @@ class AddNoise(BaseDegradation):
                  jpeg_quality_range: Range = (30, 90),
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        unknown = set(kinds) - set(self.KINDS)
-        if not kinds or unknown:
-            raise ValueError(f'kinds must be a non-empty subset of {self.KINDS}, got {kinds}')
+        self.kinds = self._check_kinds(kinds)
         if not (0 <= channel_correlation <= 1 and 0 <= jpeg_prob <= 1
                 and 0 <= poisson_ratio <= 1):
             raise ValueError('need channel_correlation, jpeg_prob and poisson_ratio in [0, 1]')
-        self.kinds = tuple(kinds)
         self.sigma_range = _optional_range('sigma_range', sigma_range, 0, 255)
         self.poisson_ratio = poisson_ratio
         self.channel_correlation = channel_correlation
