@@ -11,10 +11,11 @@ CONFIGS = sorted((REPO_ROOT / 'configs' / 'detection').glob('*.py'))
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_detector_builds_and_runs_a_step(path):
-    import uniremoval_mm  # noqa: F401
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
+
+    import uniremoval_mm  # noqa: F401
     cfg = Config.fromfile(str(path))
     assert cfg.model.backbone.init_cfg is None  # nothing to download
     with DefaultScope.overwrite_default_scope('mmdet'):

@@ -1,2 +1,3 @@
+from .losses import *  # noqa: F401,F403
 from .students import *  # noqa: F401,F403
 from .teachers import *  # noqa: F401,F403

@@ -1,0 +1,208 @@
+"""IGCL: instance-grained contrastive learning (stage 1's regulariser).
+
+Per sample, the student's output (anchor) is pulled towards its positive (the teacher's
+output, or the clean image) and pushed away from negatives (the sample's own degraded
+input, and the other samples' inputs in the batch), in several views: image space
+(pixels, gradients, frequency amplitude) and a hierarchy of features. Formulas, symbols
+and reasons: ``docs/method.md``.
+"""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmagic.registry import MODELS
+from torch import Tensor, nn
+
+IMAGE_VIEWS = ('pixel', 'gradient', 'fft')
+
+
+def image_view(x: Tensor, view: str) -> Tensor:
+    """A weight-free view of images (N, C, H, W).
+
+    Args:
+        x (Tensor): Images.
+        view (str): ``'pixel'`` (as is), ``'gradient'`` (Sobel magnitude per channel:
+            edges and rain streaks), or ``'fft'`` (log amplitude of the 2-D spectrum:
+            blur removes high frequencies, noise adds them, haze lowers contrast).
+
+    Returns:
+        Tensor: The view, (N, C, H', W').
+    """
+    if view == 'pixel':
+        return x
+    if view == 'gradient':
+        kx = x.new_tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8
+        c = x.shape[1]
+        weight = torch.stack([kx, kx.t()]).unsqueeze(1).repeat(c, 1, 1, 1)  # (2C, 1, 3, 3)
+        g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode='replicate'), weight, groups=c)
+        gx, gy = g[:, 0::2], g[:, 1::2]
+        return torch.sqrt(gx * gx + gy * gy + 1e-12)
+    if view == 'fft':
+        return torch.log1p(torch.fft.rfft2(x, norm='ortho').abs())
+    raise ValueError(f'unknown view {view!r}; choose from {IMAGE_VIEWS}')
+
+
+def _l1(a: Tensor, b: Tensor) -> Tensor:
+    """Per-sample mean absolute difference: (N,)."""
+    return (a - b).abs().flatten(1).mean(1)
+
+
+@MODELS.register_module()
+class IGCLLoss(nn.Module):
+    """Instance-grained contrastive loss.
+
+    For sample ``i`` and view ``l`` (image views, then extractor layers) with weight
+    ``w_l`` and ``d`` the mean absolute difference:
+
+    - ``pos = d(φ_l(ŷ_i), φ_l(p_i))``
+    - ``neg_own = d(φ_l(ŷ_i), φ_l(x_i))``,
+      ``neg_batch = mean_{j ≠ i} d(φ_l(ŷ_i), φ_l(x_j))``
+    - ``'ratio'``: ``L_i = Σ_l w_l · pos / ((1 - β)·neg_own + β·neg_batch + ε)``
+    - ``'infonce'``: ``L_i = Σ_l w_l · -log softmax(-[pos, neg_own, neg_batch_j...] / τ)[0]``
+
+    Positives and negatives are detached: only the anchor (the student) learns.
+
+    Args:
+        views (Sequence[str]): Weight-free image views. Defaults to ``('pixel',
+            'gradient')``.
+        view_weights (Sequence[float], optional): One weight per view. Defaults to
+            all ones.
+        extractor (dict | nn.Module, optional): A frozen module whose
+            ``forward(x, return_features=True)`` returns ``(out, {name: feature})``
+            (our networks and ``FrozenTeacher`` do), for the feature hierarchy.
+            Defaults to None (image views only: works with no weights at all).
+        layers (Sequence[str], optional): Extractor taps to use, shallow to deep.
+            Required with an extractor.
+        layer_weights (Sequence[float], optional): One weight per layer. Defaults to
+            ``1 / 2**(L-1-k)``: deeper layers weigh more, as in the precursor's VGG
+            weights (1/32 ... 1).
+        mode (str): ``'ratio'`` or ``'infonce'``. Defaults to ``'ratio'``.
+        batch_negative_weight (float): β, the share of other samples' inputs among the
+            negatives (``'ratio'`` only; 0 uses the own input only). Defaults to 0.5.
+        max_batch_negatives (int): Other samples used per anchor (batch shifts).
+            Defaults to 4.
+        temperature (float): τ of ``'infonce'``. Defaults to 0.1.
+        eps (float): ε of ``'ratio'``. Defaults to 1e-7.
+        loss_weight (float): Weight of the loss. Defaults to 1.0.
+        reduction (str): ``'mean'``, ``'sum'`` or ``'none'`` (per sample). Defaults to
+            ``'mean'``.
+    """
+
+    def __init__(self,
+                 views: Sequence[str] = ('pixel', 'gradient'),
+                 view_weights: Optional[Sequence[float]] = None,
+                 extractor: Union[dict, nn.Module, None] = None,
+                 layers: Optional[Sequence[str]] = None,
+                 layer_weights: Optional[Sequence[float]] = None,
+                 mode: str = 'ratio',
+                 batch_negative_weight: float = 0.5,
+                 max_batch_negatives: int = 4,
+                 temperature: float = 0.1,
+                 eps: float = 1e-7,
+                 loss_weight: float = 1.0,
+                 reduction: str = 'mean') -> None:
+        super().__init__()
+        for v in views:
+            if v not in IMAGE_VIEWS:
+                raise ValueError(f'unknown view {v!r}; choose from {IMAGE_VIEWS}')
+        if mode not in ('ratio', 'infonce'):
+            raise ValueError(f"mode must be 'ratio' or 'infonce', got {mode!r}")
+        if reduction not in ('mean', 'sum', 'none'):
+            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        if not 0 <= batch_negative_weight <= 1 or temperature <= 0 or max_batch_negatives < 0:
+            raise ValueError('need 0 <= batch_negative_weight <= 1, temperature > 0 and '
+                             'max_batch_negatives >= 0')
+        if (extractor is None) != (not layers):
+            raise ValueError('give layers= exactly when an extractor is given')
+        if not views and extractor is None:
+            raise ValueError('IGCL needs at least one view or an extractor')
+        self.views = tuple(views)
+        self.view_weights = list(view_weights) if view_weights is not None else [1.0] * len(
+            self.views)
+        if len(self.view_weights) != len(self.views):
+            raise ValueError('view_weights needs one weight per view')
+        if isinstance(extractor, dict):
+            extractor = MODELS.build(dict(extractor, _scope_='mmagic') if '_scope_' not in
+                                     extractor else extractor)
+        self.extractor = extractor
+        if extractor is not None:
+            for p in extractor.parameters():
+                p.requires_grad_(False)
+            extractor.eval()
+        self.layers = tuple(layers or ())
+        n = len(self.layers)
+        self.layer_weights = list(layer_weights) if layer_weights is not None else [
+            1.0 / 2**(n - 1 - k) for k in range(n)]
+        if len(self.layer_weights) != n:
+            raise ValueError('layer_weights needs one weight per layer')
+        self.mode = mode
+        self.beta = batch_negative_weight
+        self.max_batch_negatives = max_batch_negatives
+        self.temperature = temperature
+        self.eps = eps
+        self.loss_weight = loss_weight
+        self.reduction = reduction
+
+    def train(self, mode: bool = True) -> 'IGCLLoss':
+        """Keep the extractor frozen in eval mode.
+
+        Args:
+            mode (bool): Training mode of the loss itself.
+
+        Returns:
+            IGCLLoss: self.
+        """
+        super().train(mode)
+        if self.extractor is not None:
+            self.extractor.eval()
+        return self
+
+    def _features(self, x: Tensor, grad: bool) -> List[Tensor]:
+        feats = [image_view(x, v) for v in self.views]
+        if self.extractor is not None:
+            with torch.set_grad_enabled(grad):
+                _, taps = self.extractor(x, return_features=True)
+            missing = [name for name in self.layers if name not in taps]
+            if missing:
+                raise KeyError(f'extractor taps {sorted(taps)} lack {missing}')
+            feats += [taps[name] for name in self.layers]
+        return feats
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        """Compute the loss.
+
+        Args:
+            anchor (Tensor): The student's outputs, (N, C, H, W).
+            positive (Tensor): Teacher outputs or clean images, same shape.
+            negative (Tensor): The degraded inputs, same shape.
+
+        Returns:
+            Tensor: The loss (a scalar, or (N,) with ``reduction='none'``).
+        """
+        if not anchor.shape == positive.shape == negative.shape:
+            raise ValueError(f'anchor {tuple(anchor.shape)}, positive {tuple(positive.shape)} '
+                             f'and negative {tuple(negative.shape)} must have the same shape')
+        fa = self._features(anchor, grad=True)
+        with torch.no_grad():
+            fp = self._features(positive.detach(), grad=False)
+            fn = self._features(negative.detach(), grad=False)
+        weights = self.view_weights + self.layer_weights
+        n = anchor.shape[0]
+        shifts = list(range(1, n))[:self.max_batch_negatives]
+        per_sample = anchor.new_zeros(n)
+        for w, a, p, x in zip(weights, fa, fp, fn):
+            pos = _l1(a, p)
+            own = _l1(a, x)
+            others = [_l1(a, x.roll(s, dims=0)) for s in shifts]
+            if self.mode == 'ratio':
+                neg = own if not others or self.beta == 0 else (
+                    (1 - self.beta) * own + self.beta * torch.stack(others).mean(0))
+                per_sample = per_sample + w * pos / (neg + self.eps)
+            else:
+                logits = -torch.stack([pos, own, *others], dim=1) / self.temperature
+                per_sample = per_sample + w * -F.log_softmax(logits, dim=1)[:, 0]
+        if self.reduction == 'mean':
+            return self.loss_weight * per_sample.mean()
+        if self.reduction == 'sum':
+            return self.loss_weight * per_sample.sum()
+        return self.loss_weight * per_sample
