@@ -6,7 +6,7 @@ input, and the other samples' inputs in the batch), in several views: image spac
 (pixels, gradients, frequency amplitude) and a hierarchy of features. Formulas, symbols
 and reasons: ``docs/method.md``.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
