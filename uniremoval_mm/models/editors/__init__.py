@@ -1,0 +1,3 @@
+from .distiller import UniRemovalDistiller
+
+__all__ = ['UniRemovalDistiller']
