@@ -40,7 +40,7 @@ def _model(**kwargs):
 
 def test_losses_by_role_and_a_training_step():
     model = _model(feature_pairs=dict(noise=[('enc0', 'last')]))
-    assert set(model.teachers) == {'haze', 'noise'}
+    assert isinstance(model, UniRemovalDistiller) and set(model.teachers) == {'haze', 'noise'}
     data = model.data_preprocessor(_batch(['haze', 'noise', 'blur', 'mixed']), True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'distill.loss_out', 'distill.loss_feat', 'sup.loss_pix',
