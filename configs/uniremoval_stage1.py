@@ -1,0 +1,94 @@
+# Uni-Removal stage 1: knowledge transfer from frozen specialists into one student,
+# regularised by IGCL. Runs with no arguments on the embedded demo data:
+#   python tools/misc/build_demo_data.py      # once (make demo does it)
+#   python tools/train.py configs/uniremoval_stage1.py
+# Teachers: the official AOD-Net / PReNet / DnCNN weights under `weights_root` (see
+# configs/_base_/teachers.py); where a file is missing, `teacher_fallbacks` applies (the
+# dark channel prior for haze; ground truth only for rain and noise) with a warning. Blur
+# has no public CPU-sized teacher here: it learns from the ground truth, or from your own
+# specialist (configs/teachers/uniremoval-net-b_specialist_deblur.py):
+#   --cfg-options model.teachers.blur.type=FrozenTeacher ... (see docs/method.md).
+# Validation: PSNR / SSIM (mmagic's, RGB) per degradation type on fixed demo pairs.
+_base_ = ['mmagic::_base_/default_runtime.py', './_base_/teachers.py']
+custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
+
+experiment_name = 'uniremoval_stage1'
+work_dir = f'./work_dirs/{experiment_name}'
+data_root = 'data/demo'
+degradation_types = ['haze', 'rain', 'blur', 'noise', 'mixed']
+max_iters = 20000
+batch_size = 10  # two of each type per batch (DegradationBalancedBatchSampler)
+
+model = dict(
+    type='UniRemovalDistiller',
+    generator=dict(type='UniRemovalNetS'),
+    teachers=dict(haze={{_base_.aodnet}}, rain={{_base_.prenet}}, noise={{_base_.dncnn}},
+                  blur=None),
+    teacher_fallbacks=dict(haze={{_base_.dark_channel_prior}}, rain=None, noise=None),
+    missing_teacher='fallback',
+    pixel_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
+    distill_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
+    feature_pairs=None,
+    igcl=dict(type='IGCLLoss', views=('pixel', 'gradient'), mode='ratio',
+              batch_negative_weight=0.5, loss_weight=0.1),
+    positive='teacher',
+    data_preprocessor=dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3))
+
+meta_keys = ['degradation_type', 'degradations']
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='Crop', keys=['gt'], crop_size=(128, 128), random_crop=True),
+    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='AddTypedDegradation', src_key='gt', dst_key='img'),
+    dict(type='PackInputs', meta_keys=meta_keys),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='PackInputs', meta_keys=['degradation_type']),
+]
+train_dataloader = dict(
+    num_workers=2,
+    batch_size=batch_size,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(type='DegradationBalancedBatchSampler'),
+    dataset=dict(
+        type='SyntheticPairedDataset',
+        data_root=f'{data_root}/clean/train',
+        degradation_types=degradation_types,
+        pipeline=train_pipeline))
+
+
+def _val_loader(kind):
+    return dict(
+        num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(type='PairedFolderDataset', data_root=f'{data_root}/pairs/{kind}',
+                     lq_dir='lq', gt_dir='gt', degradation_type=kind, pipeline=val_pipeline))
+
+
+val_dataloader = [_val_loader(kind) for kind in degradation_types]
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='Evaluator',
+         metrics=[dict(type='PSNR', prefix=kind), dict(type='SSIM', prefix=kind)])
+    for kind in degradation_types
+]
+test_evaluator = val_evaluator
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')
+
+optim_wrapper = dict(
+    constructor='DefaultOptimWrapperConstructor',
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.9)))
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=False, T_max=max_iters, eta_min=1e-7)
+
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=2000, by_epoch=False, save_optimizer=True,
+                    max_keep_ckpts=3, save_best='haze/PSNR', rule='greater',
+                    out_dir='./work_dirs/'),
+    logger=dict(type='LoggerHook', interval=50))
