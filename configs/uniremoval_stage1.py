@@ -9,14 +9,12 @@
 # specialist (configs/teachers/uniremoval-net-b_specialist_deblur.py):
 #   --cfg-options model.teachers.blur.type=FrozenTeacher ... (see docs/method.md).
 # Validation: PSNR / SSIM (mmagic's, RGB) per degradation type on fixed demo pairs.
-_base_ = ['mmagic::_base_/default_runtime.py', './_base_/teachers.py']
-custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
+_base_ = ['./_base_/synthetic_restoration.py', './_base_/teachers.py']
 
 experiment_name = 'uniremoval_stage1'
 work_dir = f'./work_dirs/{experiment_name}'
 data_root = 'data/demo'
 degradation_types = ['haze', 'rain', 'blur', 'noise', 'mixed']
-max_iters = 20000
 batch_size = 10  # two of each type per batch (DegradationBalancedBatchSampler)
 
 model = dict(
@@ -32,16 +30,8 @@ model = dict(
     igcl=dict(type='IGCLLoss', views=('pixel', 'gradient'), mode='ratio',
               batch_negative_weight=0.5, loss_weight=0.1),
     positive='teacher',
-    data_preprocessor=dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3))
+    data_preprocessor={{_base_.data_preprocessor}})
 
-meta_keys = ['degradation_type', 'degradations']
-train_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
-    dict(type='Crop', keys=['gt'], crop_size=(128, 128), random_crop=True),
-    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
-    dict(type='AddTypedDegradation', src_key='gt', dst_key='img'),
-    dict(type='PackInputs', meta_keys=meta_keys),
-]
 val_pipeline = [
     dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
     dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
@@ -57,7 +47,7 @@ train_dataloader = dict(
         type='SyntheticPairedDataset',
         data_root=f'{data_root}/clean/train',
         degradation_types=degradation_types,
-        pipeline=train_pipeline))
+        pipeline={{_base_.train_pipeline}}))
 
 
 def _val_loader(kind):
@@ -77,18 +67,4 @@ val_evaluator = [
 ]
 test_evaluator = val_evaluator
 
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
-val_cfg = dict(type='MultiValLoop')
-test_cfg = dict(type='MultiTestLoop')
-
-optim_wrapper = dict(
-    constructor='DefaultOptimWrapperConstructor',
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.9)))
-param_scheduler = dict(type='CosineAnnealingLR', by_epoch=False, T_max=max_iters, eta_min=1e-7)
-
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=2000, by_epoch=False, save_optimizer=True,
-                    max_keep_ckpts=3, save_best='haze/PSNR', rule='greater',
-                    out_dir='./work_dirs/'),
-    logger=dict(type='LoggerHook', interval=50))
+default_hooks = dict(checkpoint=dict(save_best='haze/PSNR', rule='greater'))

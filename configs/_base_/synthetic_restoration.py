@@ -1,0 +1,34 @@
+# The recipe shared by every restorer we train on synthetic pairs made on the fly (stage 1,
+# specialist teachers): mmagic runtime, the synthesis pipeline, AdamW + cosine over
+# iterations, validation with mmagic's MultiValLoop. Configs add the model, the
+# degradation types and the data; they override what differs.
+_base_ = 'mmagic::_base_/default_runtime.py'
+custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
+
+data_root = 'data/demo'  # built by tools/misc/build_demo_data.py
+max_iters = 20000
+data_preprocessor = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
+
+meta_keys = ['degradation_type', 'degradations']
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='Crop', keys=['gt'], crop_size=(128, 128), random_crop=True),
+    dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='AddTypedDegradation', src_key='gt', dst_key='img'),
+    dict(type='PackInputs', meta_keys=meta_keys),
+]
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')
+
+optim_wrapper = dict(
+    constructor='DefaultOptimWrapperConstructor',
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.9)))
+param_scheduler = dict(type='CosineAnnealingLR', by_epoch=False, T_max=max_iters, eta_min=1e-7)
+
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', interval=2000, by_epoch=False, save_optimizer=True,
+                    max_keep_ckpts=3, out_dir='./work_dirs/'),
+    logger=dict(type='LoggerHook', interval=50))
