@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
 from uniremoval_mm.utils.cli import (add_result_dump, add_runner_arguments,  # noqa: E402
                                      build_runner, enable_visualization, load_config,
-                                     parse_runner_arguments, run_cli)
+                                     parse_runner_arguments, run_cli, use_paired_folder)
 
 
 def parse_args(argv=None):
@@ -25,6 +25,13 @@ def parse_args(argv=None):
         '--out', type=str, help='dump raw predictions to this pickle file (.pkl / .pickle)')
     parser.add_argument(
         '--overwrite', action='store_true', help='allow --out to replace an existing file')
+    parser.add_argument(
+        '--paired-folder', nargs=3, metavar=('ROOT', 'LQ_DIR', 'GT_DIR'),
+        help='evaluate a restorer on this folder of pairs instead of the config\'s test set '
+        '(PSNR/SSIM in RGB and Y), e.g. ../shared/realdata/pairs/rain100l rainy clean')
+    parser.add_argument(
+        '--match', default='same',
+        help="with --paired-folder: same | reside | sidd | a regex with one group")
     parser.add_argument('--show', action='store_true', help='show predictions in a window')
     parser.add_argument('--show-dir', help='save drawn predictions under work_dir/SHOW_DIR')
     parser.add_argument(
@@ -38,6 +45,8 @@ def main(argv=None):
     cfg = load_config(
         args.config, args.cfg_options, work_dir=args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
+    if args.paired_folder:
+        use_paired_folder(cfg, *args.paired_folder, match=args.match)
     if args.show or args.show_dir:
         enable_visualization(cfg, show=args.show, show_dir=args.show_dir,
                              wait_time=args.wait_time)

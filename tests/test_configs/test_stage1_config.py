@@ -55,3 +55,12 @@ def test_stage1_trains_and_validates_per_type(tmp_path):
     val = next(r for r in records if 'haze/PSNR' in r)
     for kind in ('haze', 'rain', 'blur', 'noise', 'mixed'):
         assert 0 < val[f'{kind}/PSNR'] < 100 and 0 < val[f'{kind}/SSIM'] <= 1
+
+
+def test_size_variants_only_change_the_student():
+    base = Config.fromfile(str(CONFIG))
+    for size in ('t', 'b'):
+        cfg = Config.fromfile(str(REPO_ROOT / 'configs' / f'uniremoval_stage1_{size}.py'))
+        assert cfg.model.generator.type == f'UniRemovalNet{size.upper()}'
+        assert cfg.model.teachers == base.model.teachers
+        assert cfg.work_dir.endswith(f'uniremoval_stage1_{size}')

@@ -96,3 +96,38 @@ def test_missing_config_is_a_clear_error():
     proc = _run('tools/train.py', 'configs/does_not_exist.py', expect_ok=False)
     assert proc.returncode != 0
     assert 'config file not found: configs/does_not_exist.py' in proc.stderr
+
+
+def test_paired_folder_evaluation_reports_the_identity_students_input_psnr(tmp_path):
+    """A new UniRemovalNet is the identity, so tools/test.py --paired-folder must report
+    exactly the degraded inputs' own PSNR, computed here independently."""
+    import re
+
+    import cv2
+    import numpy as np
+    import torch
+    from mmagic.evaluation.metrics.psnr import psnr
+    from mmagic.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from ..helpers import make_paired_folder
+    root = make_paired_folder(tmp_path / 'pairs', [(33, 41), (25, 30)], lq_dir='rainy',
+                              gt_dir='clean', lq_suffix='', gt_suffix='')
+    config = REPO_ROOT / 'configs/teachers/uniremoval-net-b_specialist_dehaze.py'
+    cfg = Config.fromfile(str(config))
+    cfg.model.generator.type = 'UniRemovalNetT'
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(cfg.model)
+    ckpt = tmp_path / 'identity.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    proc = _run('tools/test.py', str(config), str(ckpt), '--work-dir', str(tmp_path / 'eval'),
+                '--paired-folder', str(root), 'rainy', 'clean',
+                '--cfg-options', 'model.generator.type=UniRemovalNetT')
+    reported = float(re.search(r'rgb/PSNR: ([0-9.]+)', proc.stdout + proc.stderr).group(1))
+    expected = np.mean([psnr(cv2.imread(str(root / 'rainy' / f'{i}.png')),
+                             cv2.imread(str(root / 'clean' / f'{i}.png'))) for i in range(2)])
+    assert reported == pytest.approx(expected, abs=1e-3)
+    missing = _run('tools/test.py', str(config), str(ckpt), '--paired-folder', str(root),
+                   'nope', 'clean', expect_ok=False)
+    assert missing.returncode == 2 and 'nope is not a directory' in missing.stderr

@@ -178,6 +178,43 @@ def _hook_arguments(hook_type, scope: Optional[str]) -> set:
     return set(inspect.signature(cls.__init__).parameters) if cls else set()
 
 
+def use_paired_folder(cfg: Config, root: str, lq_dir: str, gt_dir: str,
+                      match: str = 'same') -> None:
+    """Make the test set one folder of degraded/clean pairs (``--paired-folder``).
+
+    Replaces ``test_dataloader`` / ``test_evaluator`` with a ``PairedFolderDataset``
+    and mmagic's PSNR and SSIM in RGB and in Y (prefixes ``rgb`` and ``y``).
+
+    Args:
+        cfg (Config): A restoration config (mmagic scope), changed in place.
+        root (str): The benchmark folder.
+        lq_dir (str): Sub-folder of degraded images.
+        gt_dir (str): Sub-folder of clean images.
+        match (str): How names match (see ``PairedFolderDataset``). Defaults to
+            ``'same'``.
+
+    Raises:
+        UsageError: If the folder or a sub-folder is missing.
+    """
+    for sub in (lq_dir, gt_dir):
+        if not (Path(root) / sub).is_dir():
+            raise UsageError(f'--paired-folder: {Path(root) / sub} is not a directory')
+    pipeline = [
+        dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+        dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+        dict(type='PackInputs'),
+    ]
+    cfg.test_dataloader = dict(
+        num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(type='PairedFolderDataset', data_root=root, lq_dir=lq_dir, gt_dir=gt_dir,
+                     match=match, pipeline=pipeline))
+    cfg.test_evaluator = [dict(type='PSNR', prefix='rgb'), dict(type='SSIM', prefix='rgb'),
+                          dict(type='PSNR', convert_to='Y', prefix='y'),
+                          dict(type='SSIM', convert_to='Y', prefix='y')]
+    cfg.test_cfg = dict(type='MultiTestLoop')
+
+
 def add_result_dump(runner: Runner, out: str, overwrite: bool = False) -> None:
     """Dump raw test predictions to a pickle file (``--out``).
 
