@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
 from uniremoval_mm.utils.cli import (add_result_dump, add_runner_arguments,  # noqa: E402
                                      build_runner, enable_visualization, load_config,
-                                     parse_runner_arguments, run_cli, use_paired_folder)
+                                     parse_runner_arguments, run_cli, strip_training,
+                                     use_paired_folder)
 
 
 def parse_args(argv=None):
@@ -45,6 +46,7 @@ def main(argv=None):
     cfg = load_config(
         args.config, args.cfg_options, work_dir=args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
+    strip_training(cfg)
     if args.paired_folder:
         use_paired_folder(cfg, *args.paired_folder, match=args.match)
     if args.show or args.show_dir:

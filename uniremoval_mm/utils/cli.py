@@ -178,6 +178,21 @@ def _hook_arguments(hook_type, scope: Optional[str]) -> set:
     return set(inspect.signature(cls.__init__).parameters) if cls else set()
 
 
+def strip_training(cfg: Config) -> None:
+    """Drop what only training needs, so testing never builds (or needs) training data.
+
+    mmagic's test loops read ``runner.iter``, which builds the train loop, and with it
+    the training dataset, if the config still describes one. mmengine's runner takes
+    ``train_dataloader``, ``train_cfg``, ``optim_wrapper`` and ``param_scheduler`` as all
+    None for test-only use.
+
+    Args:
+        cfg (Config): The config, changed in place.
+    """
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+
+
 def use_paired_folder(cfg: Config, root: str, lq_dir: str, gt_dir: str,
                       match: str = 'same') -> None:
     """Make the test set one folder of degraded/clean pairs (``--paired-folder``).
