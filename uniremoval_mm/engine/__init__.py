@@ -1,0 +1,3 @@
+from .optim_wrapper import NonFiniteGuardOptimWrapper
+
+__all__ = ['NonFiniteGuardOptimWrapper']
