@@ -22,9 +22,12 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=20
 val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 
+# NaN/Inf losses or gradients skip the step (counted in the log as train/nonfinite_skips);
+# more than max_skips stop the run with a clear error.
 optim_wrapper = dict(
     constructor='DefaultOptimWrapperConstructor',
-    type='OptimWrapper',
+    type='NonFiniteGuardOptimWrapper',
+    max_skips=50,
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.9)))
 param_scheduler = dict(type='CosineAnnealingLR', by_epoch=False, T_max=max_iters, eta_min=1e-7)
 
