@@ -26,6 +26,39 @@ def _model_cfg(model: Union[dict, str]) -> dict:
     return generator
 
 
+def load_weights(model: nn.Module,
+                 checkpoint: str,
+                 converter: Optional[dict] = None,
+                 strict: bool = True,
+                 trusted: bool = False,
+                 sha256: Optional[str] = None) -> None:
+    """Load a checkpoint from outside into ``model``, as data, with remapped keys.
+
+    Args:
+        model (nn.Module): The network.
+        checkpoint (str): Local path or ``http(s)`` URL.
+        converter (dict, optional): Keyword arguments of
+            :func:`~uniremoval_mm.utils.checkpoint.remap_state_dict`. Defaults to None.
+        strict (bool): Raise if keys do not match. Defaults to True.
+        trusted (bool): Allow arbitrary pickled objects. Defaults to False.
+        sha256 (str, optional): Expected SHA-256 of the file. Defaults to None.
+
+    Raises:
+        CheckpointError: If loading is refused or the keys do not match (``strict``).
+    """
+    raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
+    state = remap_state_dict(raw, **(converter or {}))
+    result = model.load_state_dict(state, strict=False)
+    problems = []
+    if result.missing_keys:
+        problems.append(f'missing {result.missing_keys[:5]}')
+    if result.unexpected_keys:
+        problems.append(f'unexpected {result.unexpected_keys[:5]}')
+    if problems and strict:
+        raise CheckpointError(f'{checkpoint}: keys do not match {type(model).__name__} '
+                              f'({"; ".join(problems)}); set converter= to remap them')
+
+
 @MODELS.register_module()
 class FrozenTeacher(nn.Module):
     """A specialist restoration network used as a frozen teacher.
@@ -65,18 +98,7 @@ class FrozenTeacher(nn.Module):
         self.checkpoint = checkpoint
         self.clamp = clamp
         if checkpoint is not None:
-            raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
-            state = remap_state_dict(raw, **(converter or {}))
-            result = self.model.load_state_dict(state, strict=False)
-            problems = []
-            if result.missing_keys:
-                problems.append(f'missing {result.missing_keys[:5]}')
-            if result.unexpected_keys:
-                problems.append(f'unexpected {result.unexpected_keys[:5]}')
-            if problems and strict:
-                raise CheckpointError(
-                    f'{checkpoint}: keys do not match {type(self.model).__name__} '
-                    f'({"; ".join(problems)}); set converter= to remap them')
+            load_weights(self.model, checkpoint, converter, strict, trusted, sha256)
         for p in self.model.parameters():
             p.requires_grad_(False)
         self._takes_features = 'return_features' in inspect.signature(

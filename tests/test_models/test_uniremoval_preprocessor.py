@@ -1,0 +1,107 @@
+"""UniRemovalPreprocessor: restores before mmdet's steps, in any detector, frozen or joint."""
+import pytest
+import torch
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.registry import DefaultScope
+from mmengine.structures import InstanceData
+
+import uniremoval_mm  # noqa: F401
+
+DET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
+           pad_size_divisor=32)
+TINY = dict(type='mmagic.UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
+
+
+def _data(sizes=((37, 53), (30, 41)), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for h, w in sizes:
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
+        s = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                        scale_factor=(1.0, 1.0)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[2., 3., 20., 25.]]),
+                                      labels=torch.tensor([1]))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _build(**kwargs):
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        torch.manual_seed(0)
+        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY, **DET, **kwargs))
+
+
+def test_an_identity_restorer_changes_nothing_mmdet_does():
+    """A new UniRemovalNet is the identity: the output must equal plain mmdet's."""
+    ours = _build()(_data(), training=False)
+    plain = DetDataPreprocessor(**DET)(_data(), training=False)
+    torch.testing.assert_close(ours['inputs'], plain['inputs'], atol=1e-4, rtol=0)
+    assert ours['inputs'].shape[-2:] == (64, 64)  # padded to 32, odd sizes
+    assert ours['data_samples'][0].batch_input_shape == (64, 64)
+
+
+def test_restorer_sees_rgb_in_unit_range_and_bgr_comes_back():
+    pre = _build()
+    seen = {}
+
+    class RedToZero(torch.nn.Module):
+
+        def forward(self, x):
+            seen['x'] = x
+            y = x.clone()
+            y[:, 0] = 0  # channel 0 of RGB is red
+            return y
+
+    pre.restorer = RedToZero()
+    out = pre(_data(), training=False)
+    assert 0 <= float(seen['x'].min()) and float(seen['x'].max()) <= 1
+    # the pipeline's images are BGR; after bgr_to_rgb the detector's channel 0 is red
+    red = out['inputs'][0, 0, :37, :53]
+    torch.testing.assert_close(red, torch.full_like(red, (0 - 123.675) / 58.395))
+
+
+def test_frozen_by_default_and_joint_when_asked():
+    frozen = _build().train()
+    assert not frozen.restorer.training
+    assert all(not p.requires_grad for p in frozen.restorer.parameters())
+    joint = _build(freeze=False).train()
+    for p in joint.restorer.parameters():  # off the identity start, so gradients flow
+        if not p.detach().any():
+            torch.nn.init.constant_(p, 0.01)
+    out = joint(_data(), training=True)
+    out['inputs'].square().mean().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in joint.restorer.parameters())
+
+
+def test_loads_a_stage1_checkpoint(tmp_path):
+    from mmagic.registry import MODELS as MMAGIC
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        student = MMAGIC.build(dict(TINY, type='UniRemovalNet', zero_init_tail=False))
+    ckpt = tmp_path / 'stage1.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in student.state_dict().items()},
+                'meta': {}}, ckpt)
+    pre = _build(restorer_checkpoint=str(ckpt))
+    torch.testing.assert_close(pre.restorer.tail.weight, student.tail.weight)
+    with pytest.raises(ValueError, match='input_channel_order'):
+        _build(input_channel_order='yuv')
+
+
+def test_faster_rcnn_from_mmdet_config_with_the_preprocessor():
+    from mmengine.hub import get_config
+    cfg = get_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
+    cfg.model.backbone.init_cfg = None
+    cfg.model.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY, **DET)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    data = model.data_preprocessor(_data(), training=True)
+    losses = model(**data, mode='loss')
+    total = sum(v if torch.is_tensor(v) else sum(v) for k, v in losses.items() if 'loss' in k)
+    assert torch.isfinite(total)
+    total.backward()
+    model.eval()
+    with torch.no_grad():
+        pred = model(**model.data_preprocessor(_data(), training=False), mode='predict')
+    assert len(pred) == 2

@@ -1,0 +1,3 @@
+from .uniremoval_preprocessor import UniRemovalPreprocessor
+
+__all__ = ['UniRemovalPreprocessor']
