@@ -77,14 +77,21 @@ def test_frozen_by_default_and_joint_when_asked():
 
 
 def test_loads_a_stage1_checkpoint(tmp_path):
+    """A whole distiller checkpoint (student + teachers + adapters) gives its student."""
     from mmagic.registry import MODELS as MMAGIC
+    student = dict(TINY, type='UniRemovalNet', zero_init_tail=False)
+    dncnn = dict(type='FrozenTeacher', model=dict(type='DnCNN', depth=3, channels=4))
     with DefaultScope.overwrite_default_scope('mmagic'):
-        student = MMAGIC.build(dict(TINY, type='UniRemovalNet', zero_init_tail=False))
+        distiller = MMAGIC.build(dict(
+            type='UniRemovalDistiller', generator=student, teachers=dict(noise=dncnn),
+            feature_pairs=dict(noise=[('enc0', 'last')]),
+            data_preprocessor=dict(type='DataPreprocessor', mean=[0.0] * 3,
+                                   std=[255.0] * 3)))
     ckpt = tmp_path / 'stage1.pth'
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in student.state_dict().items()},
-                'meta': {}}, ckpt)
+    torch.save({'state_dict': distiller.state_dict(), 'meta': {}}, ckpt)
+    assert any(k.startswith('teachers.') for k in distiller.state_dict())
     pre = _build(restorer_checkpoint=str(ckpt))
-    torch.testing.assert_close(pre.restorer.tail.weight, student.tail.weight)
+    torch.testing.assert_close(pre.restorer.tail.weight, distiller.generator.tail.weight)
     with pytest.raises(ValueError, match='input_channel_order'):
         _build(input_channel_order='yuv')
 

@@ -98,6 +98,7 @@ def load_external_checkpoint(source: str,
 
 def remap_state_dict(checkpoint: Mapping,
                      unwrap: Iterable[str] = ('state_dict', 'params_ema', 'params', 'model'),
+                     select_prefix: Optional[str] = 'generator.',
                      strip_prefixes: Iterable[str] = ('module.', 'generator.'),
                      rename: Optional[Dict[str, str]] = None) -> 'OrderedDict[str, torch.Tensor]':
     """Turn a checkpoint from another codebase into a plain state dict for our modules.
@@ -106,6 +107,10 @@ def remap_state_dict(checkpoint: Mapping,
         checkpoint (Mapping): What :func:`load_external_checkpoint` returned.
         unwrap (Iterable[str]): Keys under which the weights may be nested; the first
             present wins. Defaults to mmengine's, BasicSR's and common choices.
+        select_prefix (str, optional): If any key starts with it, keep only those keys:
+            the network inside a whole-model checkpoint (mmagic editors and our
+            distiller keep it under ``generator.``, next to teachers, adapters and
+            discriminators). Defaults to ``'generator.'``.
         strip_prefixes (Iterable[str]): Prefixes removed from every key that has them
             (``module.`` from DataParallel, ``generator.`` from mmagic editors).
         rename (dict[str, str], optional): Substring replacements applied to keys
@@ -119,6 +124,8 @@ def remap_state_dict(checkpoint: Mapping,
         if isinstance(state, Mapping) and key in state and isinstance(state[key], Mapping):
             state = state[key]
             break
+    if select_prefix and any(k.startswith(select_prefix) for k in state):
+        state = {k: v for k, v in state.items() if k.startswith(select_prefix)}
     out = OrderedDict()
     for key, value in state.items():
         for prefix in strip_prefixes:
