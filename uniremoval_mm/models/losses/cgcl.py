@@ -13,6 +13,7 @@ from mmagic.registry import MODELS
 from torch import Tensor, nn
 
 from .igcl import image_view
+from .utils import build_frozen
 
 
 def degradation_descriptor(x: Tensor, patch: int = 7) -> Tensor:
@@ -90,14 +91,7 @@ class CGCLLoss(nn.Module):
                              'temperature > 0')
         if (encoder is None) != (not layers):
             raise ValueError('give layers= exactly when an encoder is given')
-        if isinstance(encoder, dict):
-            encoder = MODELS.build(dict(encoder, _scope_='mmagic')
-                                   if '_scope_' not in encoder else encoder)
-        self.encoder = encoder
-        if encoder is not None:
-            for p in encoder.parameters():
-                p.requires_grad_(False)
-            encoder.eval()
+        self.encoder = build_frozen(encoder)
         self.layers = tuple(layers or ())
         self.num_degraded_clusters = num_degraded_clusters
         self.momentum = momentum
@@ -106,7 +100,7 @@ class CGCLLoss(nn.Module):
         if encoder is None:
             dim = 7
         else:
-            channels = getattr(encoder, 'feature_channels', {})
+            channels = getattr(self.encoder, 'feature_channels', {})
             missing = [name for name in self.layers if name not in channels]
             if missing:
                 raise ValueError(f'the encoder has no taps {missing} (it has {sorted(channels)})')

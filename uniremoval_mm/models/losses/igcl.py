@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
+from .utils import build_frozen
+
 IMAGE_VIEWS = ('pixel', 'gradient', 'fft')
 
 
@@ -121,14 +123,7 @@ class IGCLLoss(nn.Module):
             self.views)
         if len(self.view_weights) != len(self.views):
             raise ValueError('view_weights needs one weight per view')
-        if isinstance(extractor, dict):
-            extractor = MODELS.build(dict(extractor, _scope_='mmagic') if '_scope_' not in
-                                     extractor else extractor)
-        self.extractor = extractor
-        if extractor is not None:
-            for p in extractor.parameters():
-                p.requires_grad_(False)
-            extractor.eval()
+        self.extractor = build_frozen(extractor)
         self.layers = tuple(layers or ())
         n = len(self.layers)
         self.layer_weights = list(layer_weights) if layer_weights is not None else [
