@@ -31,7 +31,9 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.9)))
 param_scheduler = dict(type='CosineAnnealingLR', by_epoch=False, T_max=max_iters, eta_min=1e-7)
 
+# out_dir=None: checkpoints go to the run's work_dir (mmagic's runtime would put them in
+# ./work_dirs/<work_dir's name>, away from the logs, whatever --work-dir says).
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=2000, by_epoch=False, save_optimizer=True,
-                    max_keep_ckpts=3, out_dir='./work_dirs/'),
+                    max_keep_ckpts=3, out_dir=None),
     logger=dict(type='LoggerHook', interval=50))

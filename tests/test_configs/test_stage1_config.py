@@ -36,8 +36,7 @@ def test_stage1_trains_and_validates_per_type(tmp_path):
         'train_dataloader.dataset.pipeline.1.crop_size=(32,32)',
         'model.generator.type=UniRemovalNetT',
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.T_max=2',
-        'default_hooks.checkpoint.interval=2', f'default_hooks.checkpoint.out_dir={tmp_path}',
-        'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1',
     ]
     for i, kind in enumerate(('haze', 'rain', 'blur', 'noise', 'mixed')):
         root = make_paired_folder(tmp_path / 'pairs' / kind, [(23, 31)], seed=i, lq_dir='lq',
@@ -48,6 +47,7 @@ def test_stage1_trains_and_validates_per_type(tmp_path):
                            '--cfg-options', *overrides], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (work / 'iter_2.pth').is_file()  # the checkpoint sits with the logs, in --work-dir
     records = [json.loads(line) for line in
                next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     train = [r for r in records if 'igcl.loss' in r]

@@ -1,3 +1,4 @@
+from .calibrator import UniRemovalCalibrator
 from .distiller import UniRemovalDistiller
 
-__all__ = ['UniRemovalDistiller']
+__all__ = ['UniRemovalDistiller', 'UniRemovalCalibrator']

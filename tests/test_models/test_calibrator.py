@@ -1,0 +1,135 @@
+"""UniRemovalCalibrator and SNPatchDiscriminator: split, losses by role, two optimisers."""
+import pytest
+import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from mmengine.registry import DefaultScope
+
+import uniremoval_mm  # noqa: F401
+from uniremoval_mm.models import SNPatchDiscriminator, UniRemovalCalibrator
+
+STUDENT = dict(type='UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
+DISC = dict(type='SNPatchDiscriminator', base_channels=4, num_conv=2)
+PRE = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
+
+
+def _batch(types, size=(29, 35), seed=0):
+    from mmagic.structures import DataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8) for _ in types]
+    samples = [DataSample(metainfo=dict(degradation_type=t)) for t in types]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _model(**kwargs):
+    from mmagic.registry import MODELS
+    cfg = dict(type='UniRemovalCalibrator', generator=STUDENT, discriminator=DISC,
+               data_preprocessor=PRE)
+    cfg.update(kwargs)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        torch.manual_seed(0)
+        return MODELS.build(cfg)
+
+
+def _optim(model):
+    return OptimWrapperDict(
+        generator=OptimWrapper(torch.optim.Adam(model.generator.parameters(), lr=1e-3)),
+        discriminator=OptimWrapper(torch.optim.Adam(model.discriminator.parameters(), lr=1e-3)))
+
+
+def test_discriminator_patch_logits_odd_sizes_and_backward():
+    disc = SNPatchDiscriminator(base_channels=4, num_conv=2)
+    x = torch.rand(2, 3, 27, 33, requires_grad=True)
+    out, feats = disc(x, return_features=True)
+    assert out.shape[:2] == (2, 1) and min(out.shape[-2:]) >= 1
+    assert set(feats) == set(disc.feature_channels) == {'layer0', 'layer1', 'layer2'}
+    out.mean().backward()
+    assert x.grad is not None and all(p.grad is not None for p in disc.parameters())
+    # spectral norm is on: every convolution's weight is reparametrised
+    assert all(hasattr(m, 'weight_orig') for m in disc.modules() if isinstance(m, torch.nn.Conv2d))
+    with pytest.raises(ValueError, match='at least 12 pixels'):
+        disc(torch.rand(1, 3, 11, 40))
+    with pytest.raises(ValueError):
+        SNPatchDiscriminator(num_conv=0)
+
+
+def test_a_step_updates_both_players_and_keeps_the_reference():
+    model = _model()
+    assert isinstance(model, UniRemovalCalibrator)
+    ref_before = {k: v.clone() for k, v in model.reference.state_dict().items()}
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    d_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    log = model.train_step(_batch(['haze', 'rain', 'clean', 'noise', 'clean', 'blur']),
+                           _optim(model))
+    assert {'gan.loss_g', 'content.loss', 'identity.loss', 'cgcl.loss', 'gan.loss_d_real',
+            'gan.loss_d_fake'} <= set(log)
+    assert all(torch.isfinite(v) for v in log.values())
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
+    assert any(not torch.equal(a, p)
+               for a, p in zip(d_before, model.discriminator.parameters()))
+    for k, v in model.reference.state_dict().items():
+        torch.testing.assert_close(v, ref_before[k])
+    assert not any(p.requires_grad for p in model.reference.parameters())
+    assert int(model.step_counter) == 1 and 'step_counter' in model.state_dict()
+
+
+def test_discriminator_warm_up_leaves_the_generator_alone():
+    model = _model(disc_init_steps=2, cgcl=None, identity_loss=None)
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    optim = _optim(model)
+    log = model.train_step(_batch(['haze', 'clean']), optim)
+    assert 'gan.loss_g' not in log and 'gan.loss_d_fake' in log
+    assert all(torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
+
+
+def test_starts_from_the_stage1_checkpoint(tmp_path):
+    donor = _model()
+    with torch.no_grad():
+        for p in donor.generator.parameters():
+            p.add_(0.01)
+    ckpt = tmp_path / 'stage1.pth'  # a stage-1 (distiller) checkpoint: generator.* keys
+    torch.save({'state_dict': {f'generator.{k}': v
+                               for k, v in donor.generator.state_dict().items()}}, ckpt)
+    model = _model(init_checkpoint=str(ckpt))
+    for a, b, c in zip(donor.generator.parameters(), model.generator.parameters(),
+                       model.reference.parameters()):
+        torch.testing.assert_close(a, b)
+        torch.testing.assert_close(a, c)
+    model.init_weights()  # the runner's call must not undo the stage-1 weights
+    for a, b in zip(donor.generator.parameters(), model.generator.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize('gan_type', ['vanilla', 'lsgan', 'hinge'])
+def test_gan_types(gan_type):
+    model = _model(gan_loss=dict(type='GANLoss', gan_type=gan_type, loss_weight=0.1))
+    log = model.train_step(_batch(['rain', 'clean', 'mixed'], size=(40, 24)), _optim(model))
+    assert all(torch.isfinite(v) for v in log.values())
+
+
+def test_clear_errors():
+    model = _model()
+    with pytest.raises(ValueError, match='needs real degraded photos and real clean'):
+        model.train_step(_batch(['haze', 'rain']), _optim(model))
+    with pytest.raises(ValueError, match="'snow'"):
+        model.train_step(_batch(['snow', 'clean']), _optim(model))
+    with pytest.raises(KeyError, match='generator and discriminator'):
+        model.train_step(_batch(['haze', 'clean']),
+                         OptimWrapperDict(generator=_optim(model)['generator']))
+    with pytest.raises(ValueError, match='num_degraded_clusters'):
+        _model(degradation_types=('haze', 'rain'))  # 5 clusters by default
+    with pytest.raises(ValueError, match='disc_steps'):
+        _model(disc_steps=0)
+
+
+def test_kmeans_clusters_without_type_labels():
+    model = _model(degradation_types=None)
+    log = model.train_step(_batch(['hazy', 'clean', 'whatever']), _optim(model))
+    assert 'cgcl.loss' in log and torch.isfinite(log['cgcl.loss'])
+
+
+def test_prediction_is_the_students():
+    model = _model().eval()
+    data = model.data_preprocessor(_batch(['haze'], size=(31, 17)), False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    assert out[0].output.pred_img.shape == (3, 31, 17)

@@ -1,0 +1,149 @@
+#!/usr/bin/env python
+"""The stage-1 results table: input, every teacher on every degradation, the students.
+
+For each set of degraded/clean pairs (the demo pairs per degradation type, and the real
+pairs of ``--realdata`` when present) and each restorer (the degraded input itself,
+each teacher of the config, each ``--student NAME=CHECKPOINT``), prints mean PSNR / SSIM
+(mmagic's functional ``psnr`` / ``ssim``, RGB, uint8 after clamping to [0, 1]) as a
+markdown table, teachers on their own degradation marked with ``*``. Writes JSON with
+``--json``.
+
+    python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py \\
+        --student full=work_dirs/stage1/iter_800.pth --json table.json
+"""
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+
+DEMO_TYPES = ('haze', 'rain', 'blur', 'noise', 'mixed')
+# (name, degradation type, sub-folder, degraded dir, clean dir, match)
+REAL_SETS = (('SOTS-outdoor', 'haze', 'pairs/sots_outdoor', 'hazy', 'clear', 'reside'),
+             ('Rain100L', 'rain', 'pairs/rain100l', 'rainy', 'clean', 'same'),
+             ('rain-heavy', 'rain', 'pairs/rain_other', 'rainy', 'clean', 'same'))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='stage-1 config: its teachers and its student network')
+    parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
+                        help='a trained stage-1 (or student) checkpoint; repeatable')
+    parser.add_argument('--demo-root', default='data/demo/pairs')
+    parser.add_argument('--realdata', default='../shared/realdata')
+    parser.add_argument('--max-side', type=int, default=None,
+                        help='centre-crop images to at most this side (faster)')
+    parser.add_argument('--json', help='also write the numbers here')
+    return parser.parse_args(argv)
+
+
+def _sets(args) -> List[Tuple[str, str, List[Tuple[str, str]]]]:
+    from uniremoval_mm.datasets import PairedFolderDataset
+    found = []
+
+    def pairs(root, lq, gt, match):
+        ds = PairedFolderDataset(data_root=str(root), lq_dir=lq, gt_dir=gt, match=match,
+                                 pipeline=[])
+        infos = [ds.get_data_info(i) for i in range(len(ds))]
+        return [(d['img_path'], d['gt_path']) for d in infos]
+
+    for kind in DEMO_TYPES:
+        root = Path(args.demo_root) / kind
+        if root.is_dir():
+            found.append((f'demo {kind}', kind, pairs(root, 'lq', 'gt', 'same')))
+    realdata = Path(args.realdata)
+    for name, kind, sub, lq, gt, match in REAL_SETS:
+        if (realdata / sub).is_dir():
+            found.append((name, kind, pairs(realdata / sub, lq, gt, match)))
+    if not found:
+        raise SystemExit(f'no pairs under {args.demo_root} or {args.realdata}: build the demo '
+                         'data with python tools/misc/build_demo_data.py')
+    return found
+
+
+def _read(path: str, max_side) -> np.ndarray:
+    import mmcv
+    img = mmcv.imread(path, channel_order='rgb')
+    if img is None:
+        raise SystemExit(f'{path}: cannot be decoded as an image')
+    if max_side:
+        h, w = img.shape[:2]
+        top, left = max(0, (h - max_side) // 2), max(0, (w - max_side) // 2)
+        img = img[top:top + max_side, left:left + max_side]
+    return img
+
+
+def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
+    """name -> (own degradation type or '', function on a (1, 3, H, W) tensor)."""
+    from mmagic.registry import MODELS
+    from mmengine.registry import DefaultScope
+
+    from uniremoval_mm.models import UniRemovalDistiller
+    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.utils.cli import load_config
+    cfg = load_config(args.config)
+    model_cfg = cfg.model.to_dict()
+    restorers = {'input': ('', lambda x: x)}
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        teachers = UniRemovalDistiller._resolve_teachers(
+            model_cfg['teachers'], model_cfg.get('teacher_fallbacks') or {},
+            model_cfg.get('missing_teacher', 'fallback'))
+        for kind, tcfg in teachers.items():
+            if tcfg is None:
+                continue
+            teacher = MODELS.build(tcfg).eval()
+            name = teacher.model.__class__.__name__ if hasattr(teacher, 'model') else kind
+            restorers[f'teacher {name}'] = (kind, teacher)
+        for spec in args.student:
+            name, _, ckpt = spec.partition('=')
+            if not ckpt:
+                raise SystemExit(f'--student {spec!r}: expected NAME=CHECKPOINT')
+            net = MODELS.build(model_cfg['generator']).eval()
+            load_weights(net, ckpt)
+            restorers[f'student {name}'] = ('all', net)
+    return restorers
+
+
+@torch.no_grad()
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    warnings.filterwarnings('ignore')
+    from mmagic.evaluation.metrics.psnr import psnr
+    from mmagic.evaluation.metrics.ssim import ssim
+    sets = _sets(args)
+    restorers = _restorers(args)
+    data = {name: [(_read(lq, args.max_side), _read(gt, args.max_side)) for lq, gt in items]
+            for name, _, items in sets}
+    results: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for rname, (own, fn) in restorers.items():
+        results[rname] = {}
+        for sname, kind, _ in sets:
+            scores = []
+            for lq, gt in data[sname]:
+                x = torch.from_numpy(lq).permute(2, 0, 1)[None].float() / 255
+                y = fn(x).clamp(0, 1)[0].mul(255).round().byte().permute(1, 2, 0).numpy()
+                scores.append((psnr(y, gt, channel_order='rgb'),
+                               ssim(y, gt, channel_order='rgb')))
+            p, s = np.mean(scores, axis=0)
+            results[rname][sname] = dict(psnr=float(p), ssim=float(s), own=(own == kind))
+            print(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
+    names = [s[0] for s in sets]
+    print('| restorer | ' + ' | '.join(names) + ' |')
+    print('|---|' + '---|' * len(names))
+    for rname, row in results.items():
+        cells = [f"{'*' if row[n]['own'] else ''}{row[n]['psnr']:.2f} / {row[n]['ssim']:.3f}"
+                 for n in names]
+        print(f'| {rname} | ' + ' | '.join(cells) + ' |')
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

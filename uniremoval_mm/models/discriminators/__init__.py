@@ -1,0 +1,3 @@
+from .sn_patch_discriminator import SNPatchDiscriminator
+
+__all__ = ['SNPatchDiscriminator']

@@ -1,0 +1,251 @@
+"""Stage 2: output distribution calibration on unpaired real photos (GAN + CGCL)."""
+import copy
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmagic.models.base_models import BaseEditModel
+from mmagic.registry import MODELS
+from mmengine.optim import OptimWrapperDict
+from torch import Tensor
+
+from ..losses.utils import build_frozen
+from ..teachers.frozen_teacher import load_weights
+
+
+def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
+    for p in module.parameters():
+        p.requires_grad_(flag)
+
+
+@MODELS.register_module()
+class UniRemovalCalibrator(BaseEditModel):
+    """Calibrate the stage-1 student's outputs to real clean photos, without pairs.
+
+    A batch mixes real degraded photos (``degradation_type`` = their kind) and real
+    clean photos (``degradation_type == clean_type``). With ``G`` the student, ``G₀``
+    its frozen stage-1 copy, ``D`` the discriminator, ``x`` degraded and ``c`` clean:
+
+    - generator step (every ``disc_steps``-th iteration, from ``disc_init_steps`` on):
+      ``gan.loss_g`` = GAN(D(G(x)), real), ``content.loss`` = ℓ(G(x), G₀(x)) (the
+      calibration may change how outputs look, not what they show),
+      ``identity.loss`` = ℓ(G(c), c) (a clean photo stays as it is),
+      ``cgcl.loss`` = :class:`CGCLLoss` on G(x), its memory bank fed with c and x;
+    - discriminator step (every iteration): ``gan.loss_d_real`` = GAN(D(c), real),
+      ``gan.loss_d_fake`` = GAN(D(G(x)), fake).
+
+    Generator and discriminator have their own optimisers (mmengine's
+    ``OptimWrapperDict`` with keys ``generator`` and ``discriminator``). Prediction,
+    validation and testing are the student's (mmagic's ``BaseEditModel``).
+
+    Args:
+        generator (dict): The student's config (the stage-1 one).
+        discriminator (dict): E.g. ``dict(type='SNPatchDiscriminator')``.
+        gan_loss (dict): mmagic's ``GANLoss`` (``gan_type`` 'vanilla', 'lsgan',
+            'hinge', ...) with its ``loss_weight``.
+        init_checkpoint (str, optional): The stage-1 checkpoint (a distiller
+            checkpoint, whose ``generator.`` keys are taken, or a bare student state
+            dict), loaded with ``weights_only=True`` into the student and its frozen
+            reference. None: keep the generator's own initialisation (tests only).
+            Defaults to None.
+        content_loss (dict, optional): ℓ to the frozen stage-1 output. Defaults to
+            Charbonnier, weight 1.0.
+        identity_loss (dict, optional): ℓ on clean photos. Defaults to Charbonnier,
+            weight 0.5.
+        cgcl (dict, optional): :class:`CGCLLoss`; None disables it. Defaults to
+            ``dict(type='CGCLLoss', num_degraded_clusters=5, loss_weight=0.1)``.
+        degradation_types (Sequence[str], optional): Degraded kinds in cluster order,
+            giving CGCL's labels (their number must match its
+            ``num_degraded_clusters``). None: no labels (CGCL clusters by online
+            k-means). Defaults to ('haze', 'rain', 'blur', 'noise', 'mixed').
+        clean_type (str): ``degradation_type`` of the clean photos. Defaults to
+            ``'clean'``.
+        disc_steps (int): Discriminator steps per generator step. Defaults to 1.
+        disc_init_steps (int): Iterations that train only the discriminator first.
+            Defaults to 0.
+        type_key (str): Metainfo key of the kind. Defaults to ``'degradation_type'``.
+        train_cfg (dict, optional): mmagic's. Defaults to None.
+        test_cfg (dict, optional): mmagic's. Defaults to None.
+        init_cfg (dict, optional): mmengine's. Defaults to None.
+        data_preprocessor (dict, optional): mmagic's ``DataPreprocessor``. Defaults
+            to None.
+    """
+
+    def __init__(self,
+                 generator: dict,
+                 discriminator: dict,
+                 gan_loss: dict = dict(type='GANLoss', gan_type='lsgan', loss_weight=0.05),
+                 init_checkpoint: Optional[str] = None,
+                 content_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=1.0),
+                 identity_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=0.5),
+                 cgcl: Optional[dict] = dict(type='CGCLLoss', num_degraded_clusters=5,
+                                             loss_weight=0.1),
+                 degradation_types: Optional[Sequence[str]] = ('haze', 'rain', 'blur', 'noise',
+                                                               'mixed'),
+                 clean_type: str = 'clean',
+                 disc_steps: int = 1,
+                 disc_init_steps: int = 0,
+                 type_key: str = 'degradation_type',
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None) -> None:
+        if disc_steps < 1 or disc_init_steps < 0:
+            raise ValueError(f'model.disc_steps must be >= 1 and model.disc_init_steps >= 0, '
+                             f'got {disc_steps} and {disc_init_steps}')
+        super().__init__(generator=generator, pixel_loss=content_loss or dict(type='L1Loss'),
+                         train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
+                         data_preprocessor=data_preprocessor)
+        self.use_content_loss = content_loss is not None
+        if init_checkpoint is not None:
+            load_weights(self.generator, init_checkpoint)
+        # G₀: the stage-1 student, frozen (gradients still flow to nothing: it only
+        # gives targets, computed under no_grad)
+        self.reference = build_frozen(copy.deepcopy(self.generator))
+        self.discriminator = MODELS.build(discriminator)
+        self.gan_loss = MODELS.build(gan_loss)
+        self.identity_loss = MODELS.build(identity_loss) if identity_loss else None
+        self.cgcl = MODELS.build(cgcl) if cgcl is not None else None
+        self.degradation_types = tuple(degradation_types) if degradation_types else None
+        if self.cgcl is not None and self.degradation_types is not None and len(
+                self.degradation_types) != self.cgcl.num_degraded_clusters:
+            raise ValueError(
+                f'model.degradation_types has {len(self.degradation_types)} kinds but '
+                f'model.cgcl.num_degraded_clusters is {self.cgcl.num_degraded_clusters}')
+        self.clean_type = clean_type
+        self.type_key = type_key
+        self.disc_steps = disc_steps
+        self.disc_init_steps = disc_init_steps
+        # persistent, so a resumed run keeps the G/D schedule
+        self.register_buffer('step_counter', torch.zeros((), dtype=torch.long))
+
+    def init_weights(self) -> None:
+        """Initialise the discriminator only: the student and its reference are the
+        stage-1 weights loaded in ``__init__``."""
+        if hasattr(self.discriminator, 'init_weights'):
+            self.discriminator.init_weights()
+
+    def train(self, mode: bool = True) -> 'UniRemovalCalibrator':
+        """Set the mode; the stage-1 reference stays in eval mode.
+
+        Args:
+            mode (bool): Training mode.
+
+        Returns:
+            UniRemovalCalibrator: self.
+        """
+        super().train(mode)
+        self.reference.eval()
+        return self
+
+    def _types(self, data_samples, n: int) -> List[Optional[str]]:
+        types = data_samples.metainfo.get(self.type_key)
+        if types is None:
+            return [None] * n
+        return list(types) if isinstance(types, (list, tuple)) else [types] * n
+
+    def _labels(self, types: List[str], device) -> Optional[Tensor]:
+        if self.degradation_types is None:
+            return None
+        unknown = sorted({t for t in types if t not in self.degradation_types})
+        if unknown:
+            raise ValueError(f'degradation types {unknown} are not in model.degradation_types '
+                             f'{list(self.degradation_types)} (nor model.clean_type '
+                             f'{self.clean_type!r}): map the data folders to these names, or '
+                             'set model.degradation_types=None to cluster by k-means')
+        return torch.tensor([self.degradation_types.index(t) for t in types], device=device)
+
+    def _split(self, inputs: Tensor, data_samples):
+        types = self._types(data_samples, inputs.shape[0])
+        clean = [i for i, t in enumerate(types) if t == self.clean_type]
+        degraded = [i for i, t in enumerate(types) if t != self.clean_type]
+        if not clean or not degraded:
+            raise ValueError(
+                f'a stage-2 batch needs real degraded photos and real clean photos '
+                f"({self.type_key}={self.clean_type!r}); this one has types "
+                f'{sorted(set(map(str, types)))}: check the dataset folders and the batch '
+                'sampler (DegradationBalancedBatchSampler keeps every kind in every batch)')
+        labels = self._labels([types[i] for i in degraded], inputs.device)
+        idx = lambda ids: torch.tensor(ids, device=inputs.device)  # noqa: E731
+        return inputs[idx(degraded)], inputs[idx(clean)], labels
+
+    def generator_losses(self, degraded: Tensor, clean: Tensor, restored: Tensor,
+                         labels: Optional[Tensor]) -> Dict[str, Tensor]:
+        """The generator's losses, by role.
+
+        Args:
+            degraded (Tensor): Real degraded photos x, (N, 3, H, W) in [0, 1].
+            clean (Tensor): Real clean photos c, (M, 3, H, W).
+            restored (Tensor): G(x).
+            labels (Tensor, optional): Cluster of each degraded photo.
+
+        Returns:
+            dict[str, Tensor]: ``gan.loss_g``, ``content.loss``, ``identity.loss``,
+            ``cgcl.loss`` (those enabled).
+        """
+        losses = {'gan.loss_g': self.gan_loss(self.discriminator(restored), True, is_disc=False)}
+        if self.use_content_loss:
+            with torch.no_grad():
+                target = self.reference(degraded)
+            losses['content.loss'] = self.pixel_loss(restored, target)
+        if self.identity_loss is not None:
+            losses['identity.loss'] = self.identity_loss(self.generator(clean), clean)
+        if self.cgcl is not None:
+            losses['cgcl.loss'] = self.cgcl(restored, clean=clean, degraded=degraded,
+                                            degraded_labels=labels)
+        return losses
+
+    def discriminator_losses(self, clean: Tensor, restored: Tensor) -> Dict[str, Tensor]:
+        """The discriminator's losses.
+
+        Args:
+            clean (Tensor): Real clean photos (real).
+            restored (Tensor): Detached G(x) (fake).
+
+        Returns:
+            dict[str, Tensor]: ``gan.loss_d_real`` and ``gan.loss_d_fake``.
+        """
+        return {
+            'gan.loss_d_real': self.gan_loss(self.discriminator(clean), True, is_disc=True),
+            'gan.loss_d_fake': self.gan_loss(self.discriminator(restored), False, is_disc=True),
+        }
+
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """One stage-2 iteration: a generator step (on schedule), then a discriminator step.
+
+        Args:
+            data (dict): A batch from the dataloader.
+            optim_wrapper (OptimWrapperDict): With ``generator`` and ``discriminator``.
+
+        Returns:
+            dict[str, Tensor]: Losses for the log.
+        """
+        missing = {'generator', 'discriminator'} - set(optim_wrapper.keys())
+        if missing:
+            raise KeyError(f'optim_wrapper needs the keys generator and discriminator (missing '
+                           f'{sorted(missing)}): use constructor=\'MultiOptimWrapperConstructor\'')
+        data = self.data_preprocessor(data, True)
+        degraded, clean, labels = self._split(data['inputs'], data['data_samples'])
+        g_wrapper, d_wrapper = optim_wrapper['generator'], optim_wrapper['discriminator']
+        log_vars: Dict[str, Tensor] = {}
+        step = int(self.step_counter)
+        run_g = step >= self.disc_init_steps and step % self.disc_steps == 0
+        if run_g:
+            _set_requires_grad(self.discriminator, False)
+            with g_wrapper.optim_context(self.generator):
+                restored = self.generator(degraded)
+                parsed, log_g = self.parse_losses(
+                    self.generator_losses(degraded, clean, restored, labels))
+            g_wrapper.update_params(parsed)
+            log_vars.update(log_g)
+            restored = restored.detach()
+        else:
+            with torch.no_grad():
+                restored = self.generator(degraded)
+        _set_requires_grad(self.discriminator, True)
+        with d_wrapper.optim_context(self.discriminator):
+            parsed, log_d = self.parse_losses(self.discriminator_losses(clean, restored))
+        d_wrapper.update_params(parsed)
+        log_vars.update(log_d)
+        log_vars.pop('loss', None)
+        self.step_counter += 1
+        return log_vars
