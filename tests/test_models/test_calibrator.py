@@ -133,3 +133,11 @@ def test_prediction_is_the_students():
     with torch.no_grad():
         out = model(**data, mode='predict')
     assert out[0].output.pred_img.shape == (3, 31, 17)
+    # the stage-1 reference's output rides along, for before/after in one test run
+    assert out[0].output.stage1_img.shape == (3, 31, 17)
+    torch.testing.assert_close(out[0].output.stage1_img, out[0].output.pred_img)  # not yet moved
+
+
+def test_missing_stage1_checkpoint_names_the_field(tmp_path):
+    with pytest.raises(FileNotFoundError, match='model.init_checkpoint: .*nope.pth not found'):
+        _model(init_checkpoint=str(tmp_path / 'nope.pth'))

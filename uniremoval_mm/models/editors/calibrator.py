@@ -1,5 +1,6 @@
 """Stage 2: output distribution calibration on unpaired real photos (GAN + CGCL)."""
 import copy
+from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -35,7 +36,8 @@ class UniRemovalCalibrator(BaseEditModel):
 
     Generator and discriminator have their own optimisers (mmengine's
     ``OptimWrapperDict`` with keys ``generator`` and ``discriminator``). Prediction,
-    validation and testing are the student's (mmagic's ``BaseEditModel``).
+    validation and testing are the student's (mmagic's ``BaseEditModel``); predictions
+    also carry the stage-1 output as ``stage1_img``.
 
     Args:
         generator (dict): The student's config (the stage-1 one).
@@ -97,6 +99,11 @@ class UniRemovalCalibrator(BaseEditModel):
                          data_preprocessor=data_preprocessor)
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
+            if not str(init_checkpoint).startswith(('http://', 'https://')) and not Path(
+                    init_checkpoint).is_file():
+                raise FileNotFoundError(
+                    f'model.init_checkpoint: {init_checkpoint} not found (stage 2 starts from '
+                    'a stage-1 checkpoint: train stage 1 first, or point it at one)')
             load_weights(self.generator, init_checkpoint)
         # G₀: the stage-1 student, frozen (gradients still flow to nothing: it only
         # gives targets, computed under no_grad)
@@ -136,6 +143,22 @@ class UniRemovalCalibrator(BaseEditModel):
         super().train(mode)
         self.reference.eval()
         return self
+
+    def forward_inference(self, inputs: Tensor, data_samples=None, **kwargs):
+        """The calibrated student's prediction (``pred_img``), and the frozen stage-1
+        student's (``stage1_img``), so one test run compares before and after stage 2.
+
+        Args:
+            inputs (Tensor): Degraded images in [0, 1] (after the preprocessor).
+            data_samples (DataSample, optional): Stacked samples.
+
+        Returns:
+            DataSample: Stacked predictions.
+        """
+        predictions = super().forward_inference(inputs, data_samples, **kwargs)
+        stage1 = self.data_preprocessor.destruct(self.reference(inputs), data_samples)
+        predictions.set_tensor_data(dict(stage1_img=stage1.cpu()))
+        return predictions
 
     def _types(self, data_samples, n: int) -> List[Optional[str]]:
         types = data_samples.metainfo.get(self.type_key)

@@ -1,0 +1,56 @@
+"""NoReferenceQuality: NIQE and haze density per group, for input, stage 1 and output."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from skimage import data as skdata
+
+import uniremoval_mm  # noqa: F401
+from uniremoval_mm.datasets.transforms import AddHaze
+from uniremoval_mm.evaluation import NoReferenceQuality, dark_channel_density
+
+
+def _photo(size=(200, 300)):
+    img = skdata.astronaut()[:size[0], :size[1]]
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)  # uint8 RGB
+
+
+def _hazy(img):
+    out = AddHaze(severity=4, seed=0)(dict(img=img.permute(1, 2, 0).numpy().copy(),
+                                           img_path='x'))['img']
+    return torch.from_numpy(out).permute(2, 0, 1)
+
+
+def test_haze_raises_the_dark_channel_and_restoration_is_measured_per_group():
+    clean, hazy = _photo(), _hazy(_photo())
+    assert dark_channel_density(hazy / 255.) > dark_channel_density(clean / 255.) + 0.2
+    noisy = (clean.float() + torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
+             * 40).clamp(0, 255).to(torch.uint8)
+    metric = NoReferenceQuality()
+    batch = dict(inputs=[hazy, noisy, clean[:, :90, :90]])
+    samples = [
+        dict(degradation_type='hazy', output=dict(pred_img=clean.float(),
+                                                  stage1_img=hazy.float())),
+        dict(degradation_type='noisy', output=dict(pred_img=clean.float())),
+        dict(degradation_type='noisy', output=dict(pred_img=clean[:, :90, :90].float())),
+    ]
+    metric.process(batch, samples)
+    res = metric.compute_metrics(metric.results)
+    assert res['hazy/dark_input'] > res['hazy/dark_output'] + 0.2
+    assert res['hazy/dark_stage1'] == pytest.approx(res['hazy/dark_input'])
+    assert res['noisy/NIQE_input'] > res['noisy/NIQE_output'] + 1  # noise looks unnatural
+    assert res['NIQE_skipped'] == 1  # the 90×90 image has no two 96-px blocks
+    assert not math.isnan(res['NIQE_output'])
+    assert 'noisy/NIQE_stage1' not in res  # no stage-1 image given for that group
+
+
+def test_bgr_inputs_are_flipped_and_bad_measures_refused():
+    img = _photo((100, 100))
+    metric = NoReferenceQuality(measures=('dark',))
+    metric.process(dict(inputs=[img.flip(0)]),
+                   [dict(img_channel_order='bgr', output=dict(pred_img=img.float()))])
+    row = metric.results[0]
+    assert row['dark_input'] == pytest.approx(row['dark_output'])
+    with pytest.raises(ValueError, match='measures'):
+        NoReferenceQuality(measures=('psnr',))
