@@ -419,8 +419,8 @@ def encode(picture: Picture, ext: str) -> bytes:
     """Encode for ``ext``: grey stays one channel, alpha is kept, 16 bits where possible.
 
     Grey files were restored as RGB (the channels replicated); the mean of the three
-    restored channels is written back (grey with alpha is written as RGBA). 16-bit pixels stay 16-bit in PNG/TIFF and are
-    reduced to 8 bits for other formats.
+    restored channels is written back (grey with alpha is written as RGBA). 16-bit
+    pixels stay 16-bit in PNG/TIFF and are reduced to 8 bits for other formats.
     """
     rgb = picture.rgb
     if picture.gray and picture.alpha is None:
@@ -583,20 +583,18 @@ def main(argv=None) -> int:
 def _restore_one(path: Path, base: Path, out: Path, args, restore: Restorer,
                  detector: Optional[Detector], note, done: Dict[Path, Path]) -> str:
     """Restore one file; report any problem in one line. Returns the outcome's name."""
-    dst = output_path(path, base, out)
     try:
-        if dst.exists() and not args.overwrite:
-            note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
-            return 'skipped'
-        picture = read_picture(path)
-        dst = output_path(path, base, out, picture)
-        if dst.resolve() == path.resolve():
-            raise FileError(f'the output {dst} would replace the input')
-        if dst in done:
-            raise FileError(f'the output {dst} is already written for {done[dst]}')
-        if dst.exists() and not args.overwrite:
-            note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
-            return 'skipped'
+        picture = None
+        for _ in range(2):  # the name first (skip early), then the name the content needs
+            dst = output_path(path, base, out, picture)
+            if dst in done:
+                raise FileError(f'the output {dst} is already written for {done[dst]}')
+            if dst.resolve() == path.resolve():
+                raise FileError(f'the output {dst} would replace the input')
+            if dst.exists() and not args.overwrite:
+                note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
+                return 'skipped'
+            picture = picture or read_picture(path)
         restored = restore(picture.rgb, path.name)
         result = compose(picture, restored, args.side_by_side, detector, note, path.name)
         atomic_write(dst, encode(result, dst.suffix.lower()))
