@@ -167,7 +167,8 @@ def tiled_forward(fn: Callable[[Tensor], Tensor],
             out[i, :, y:y + th, x0:x0 + tw] += pred[k] * win
             if i == 0:
                 weight[0, :, y:y + th, x0:x0 + tw] += win
-    return (out / weight)[..., :full_h, :full_w]
+    out /= weight  # in place: no second image-sized buffer
+    return out[..., :full_h, :full_w]
 
 
 def _windows(ys, xs, th, tw, height, width, overlap, like: Tensor) -> dict:
