@@ -1,0 +1,643 @@
+#!/usr/bin/env python
+"""Restore images or a video with a trained restorer (e.g. the UniRemovalNet student).
+
+Usage::
+
+    python tools/restore.py CONFIG CHECKPOINT INPUT OUT [--recursive] [--side-by-side]
+        [--tile 512 --tile-overlap 32] [--auto-tile 2048] [--device cpu] [--overwrite]
+        [--det-config DET_CONFIG [--det-checkpoint DET_CKPT] [--score-thr 0.3]]
+
+INPUT is an image file, a folder (``--recursive`` for sub-folders), a quoted glob
+(``'photos/**/*.jpg'``) or a video file; OUT is a folder (a video may also go to a file
+named ``*.mp4`` / ``*.avi``). Files that cannot be read or restored are reported one line
+each and the batch goes on; the exit code is 1 if any failed, 2 for a usage error.
+Behaviour, formats and measured costs: ``docs/restore.md``.
+"""
+import argparse
+import glob
+import io
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+from uniremoval_mm.utils.cli import UsageError  # noqa: E402
+
+IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif'}
+#: Extensions OpenCV writes here; anything else is written as PNG.
+WRITABLE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp'}
+ALPHA_EXTS = {'.png', '.tif', '.tiff', '.webp'}
+DEPTH16_EXTS = {'.png', '.tif', '.tiff'}
+VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv'}
+AUTO_TILE_SIZE = 512
+EXIF_ORIENTATION = 0x0112
+
+
+class FileError(Exception):
+    """A file that cannot be restored; the message says why in a few words."""
+
+
+@dataclass
+class Picture:
+    """A decoded image: RGB pixels, optional alpha, and how to write it back.
+
+    Args:
+        rgb (np.ndarray): (H, W, 3) uint8 or uint16, EXIF orientation applied.
+        alpha (np.ndarray, optional): (H, W), same dtype, or None.
+        gray (bool): The file was single-channel (written back as such).
+    """
+    rgb: np.ndarray
+    alpha: Optional[np.ndarray] = None
+    gray: bool = False
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog='Formats, tiling and bad-file behaviour: docs/restore.md')
+    parser.add_argument('config', help='restorer config: a stage-1 config (its '
+                        'model.generator is used) or a config whose model is the network')
+    parser.add_argument('checkpoint', help='weights: a stage-1 / mmagic checkpoint '
+                        '(generator.* keys) or a plain state dict; loaded as data')
+    parser.add_argument('input', help='image file, folder, quoted glob, or video file')
+    parser.add_argument('out', help='output folder (for a video: a folder or a .mp4/.avi file)')
+    parser.add_argument('--recursive', '-r', action='store_true',
+                        help='with a folder INPUT: also restore images in sub-folders')
+    parser.add_argument('--side-by-side', action='store_true',
+                        help='write input | restored side by side instead of the restored image')
+    parser.add_argument('--tile', type=int, default=0,
+                        help='restore in tiles of this size (px, a multiple of the network\'s '
+                        'downsampling factor); 0 = whole image unless --auto-tile applies')
+    parser.add_argument('--tile-overlap', type=int, default=32,
+                        help='overlap of neighbouring tiles in px (default 32)')
+    parser.add_argument('--auto-tile', type=int, default=2048,
+                        help=f'tile images whose longer side exceeds this (with --tile, or '
+                        f'{AUTO_TILE_SIZE}-px tiles); 0 = never (default 2048)')
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: cuda if available, else cpu)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace existing outputs (default: skip them, and say so)')
+    parser.add_argument('--det-config', help='also run this MMDetection detector on the '
+                        'input and on the restored image, and draw both side by side')
+    parser.add_argument('--det-checkpoint', help='detector weights (default: random weights)')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='with --det-config: draw boxes scoring at least this')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------- inputs
+def _has_glob(text: str) -> bool:
+    return any(c in text for c in '*?[')
+
+
+def _is_candidate(path: Path) -> bool:
+    """Files a folder or glob offers: image extensions, or image content (hidden ones not)."""
+    from uniremoval_mm.datasets.image_files import sniff_image_format
+    if path.name.startswith('.') or not path.is_file():
+        return False
+    return path.suffix.lower() in IMAGE_EXTS or bool(sniff_image_format(path))
+
+
+def collect_inputs(spec: str, recursive: bool, out: Path) -> Tuple[List[Path], Path]:
+    """The files to restore and the folder their output paths are relative to.
+
+    Args:
+        spec (str): INPUT: a file, a folder or a glob.
+        recursive (bool): Walk sub-folders of a folder.
+        out (Path): The output folder (never read as input).
+
+    Returns:
+        tuple[list[Path], Path]: Sorted files, and their base folder.
+
+    Raises:
+        UsageError: If nothing exists or matches, or a folder holds no image.
+    """
+    path = Path(spec)
+    if path.is_file():
+        return [path], path.parent
+    if path.is_dir():
+        found = path.rglob('*') if recursive else path.iterdir()
+        base = path
+    elif _has_glob(spec):
+        found = (Path(p) for p in glob.glob(spec, recursive=True))
+        parts = Path(spec).parts
+        fixed = next((i for i, part in enumerate(parts) if _has_glob(part)), len(parts))
+        base = Path(*parts[:fixed]) if fixed else Path('.')
+    else:
+        raise UsageError(f'input not found: {spec}')
+    out = out.resolve()
+    files = sorted(p for p in found if _is_candidate(p) and out not in p.resolve().parents)
+    if not files:
+        where = f'folder {spec}' + ('' if recursive or not path.is_dir() else
+                                    ' (sub-folders are not searched without --recursive)')
+        raise UsageError(f'no image files in {where}' if path.is_dir() else
+                         f'no image files match {spec}')
+    return files, base
+
+
+def output_path(src: Path, base: Path, out: Path, picture: Optional[Picture] = None) -> Path:
+    """Where the restored ``src`` goes: same relative path and name under ``out``.
+
+    The extension is kept where OpenCV writes it and the content fits (alpha needs
+    PNG/TIFF/WebP); otherwise the output is a PNG.
+    """
+    rel = src.relative_to(base) if src.is_relative_to(base) else Path(src.name)
+    ext = src.suffix.lower()
+    if ext not in WRITABLE_EXTS or (picture is not None and picture.alpha is not None
+                                    and ext not in ALPHA_EXTS):
+        rel = rel.with_name(rel.name + '.png') if ext not in IMAGE_EXTS else rel.with_suffix(
+            '.png')
+    return out / rel
+
+
+# --------------------------------------------------------------------------- decoding
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) to an (H, W[, C]) array, as PIL's exif_transpose."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: a.swapaxes(0, 1)[:, ::-1],
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+        8: lambda a: a.swapaxes(0, 1)[::-1],
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(arr)) if op else arr
+
+
+def decode(data: bytes) -> Picture:
+    """Decode an image file's bytes by content, whatever its name says.
+
+    Pillow decodes (and, unlike OpenCV, refuses truncated files); 16-bit PNG/TIFF
+    colour, which Pillow reduces to 8 bits, is decoded by OpenCV. Palettes become RGB
+    (RGBA with transparency), CMYK becomes RGB, 1-bit becomes 8-bit grey, and the EXIF
+    orientation is applied to the pixels.
+
+    Args:
+        data (bytes): The file's content.
+
+    Returns:
+        Picture: The pixels.
+
+    Raises:
+        FileError: If the bytes are empty, not an image, corrupt or truncated.
+    """
+    from PIL import Image, UnidentifiedImageError
+    if not data:
+        raise FileError('empty file (0 bytes)')
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.load()
+    except UnidentifiedImageError:
+        raise FileError('not an image (unknown content; decoded by content, not name)')
+    except (OSError, SyntaxError, ValueError) as e:
+        raise FileError(f'corrupt or truncated {_fmt(data)} image ({e})')
+    except Image.DecompressionBombError as e:
+        raise FileError(f'refused: {e}')
+    orientation = int(img.getexif().get(EXIF_ORIENTATION, 1) or 1)
+    mode = img.mode
+    arr = None
+    if img.format in ('PNG', 'TIFF') and mode not in ('1', 'L', 'P', 'LA', 'PA'):
+        wide = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if wide is not None and wide.dtype == np.uint16:
+            if wide.ndim == 3:  # OpenCV's BGR(A) to RGB(A)
+                wide = wide[..., [2, 1, 0, 3][:wide.shape[2]]]
+            arr = wide
+    if arr is None:
+        if mode == 'P':
+            mode = 'RGBA' if 'transparency' in img.info else 'RGB'
+        elif mode == 'PA':
+            mode = 'RGBA'
+        elif mode in ('1', 'L'):
+            mode = 'L'
+        elif mode.startswith('I'):
+            mode = 'I;16'
+        elif mode not in ('LA', 'RGB', 'RGBA'):
+            if mode == 'F':
+                raise FileError('unsupported pixels: 32-bit float')
+            mode = 'RGBA' if 'A' in mode else 'RGB'  # CMYK, YCbCr, LAB, HSV, RGBX ...
+        if mode == 'I;16' and img.mode != 'I;16':
+            arr = np.clip(np.asarray(img), 0, 65535).astype(np.uint16)
+        else:
+            arr = np.asarray(img if img.mode == mode else img.convert(mode))
+    arr = _orient(arr, orientation)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    colour, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[2] in (2, 4) else (arr, None)
+    gray = colour.shape[2] == 1
+    rgb = np.repeat(colour, 3, axis=2) if gray else colour
+    return Picture(np.ascontiguousarray(rgb), alpha, gray)
+
+
+def _fmt(data: bytes) -> str:
+    for magic, name in ((b'\xff\xd8\xff', 'JPEG'), (b'\x89PNG', 'PNG'), (b'GIF8', 'GIF'),
+                        (b'BM', 'BMP'), (b'II*\x00', 'TIFF'), (b'MM\x00*', 'TIFF')):
+        if data.startswith(magic):
+            return name
+    return 'WebP' if data[8:12] == b'WEBP' else ''
+
+
+def read_picture(path: Path) -> Picture:
+    """Read and decode an image file; every problem becomes a :class:`FileError`."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FileError(f'cannot read: {e.strerror or e}')
+    return decode(data)
+
+
+# ------------------------------------------------------------------------- restoring
+def build_restorer(config: str, checkpoint: str, device: str):
+    """Build the network a config describes and load a checkpoint into it, as data.
+
+    Args:
+        config (str): A config whose ``model.generator`` is the network (stage-1, mmagic
+            editors), or whose ``model`` is the network itself.
+        checkpoint (str): Weights (path or URL), loaded with ``weights_only=True``;
+            ``generator.`` / ``module.`` prefixes are stripped.
+        device (str): Torch device.
+
+    Returns:
+        torch.nn.Module: The network, in eval mode on ``device``.
+
+    Raises:
+        UsageError: If the config or checkpoint cannot be used.
+    """
+    from mmagic.registry import MODELS
+    from mmengine.config import Config
+
+    import uniremoval_mm  # noqa: F401  (registers the networks)
+    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.utils.checkpoint import CheckpointError
+    if not Path(config).is_file():
+        raise UsageError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    model_cfg = cfg.get('model', None)
+    if not model_cfg or 'type' not in model_cfg:
+        raise UsageError(f'{config}: has no model to build')
+    net_cfg = dict(model_cfg.get('generator', None) or model_cfg)
+    net_cfg.setdefault('_scope_', cfg.get('default_scope', None) or 'mmagic')
+    try:
+        net = MODELS.build(net_cfg)
+        load_weights(net, checkpoint)
+    except CheckpointError as e:
+        raise UsageError(str(e))
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError(f'{config}: cannot build {net_cfg.get("type")}: {e}')
+    return net.eval().to(device)
+
+
+class Restorer:
+    """Runs the network on one RGB picture, whole or tiled, and checks its output.
+
+    Args:
+        net (torch.nn.Module): The network: RGB in [0, 1] to RGB in [0, 1].
+        device (str): Where it runs.
+        tile (int): Tile size, or 0.
+        overlap (int): Tile overlap.
+        auto_tile (int): Tile pictures whose longer side exceeds this; 0 = never.
+        note (Callable[[str], None]): Prints a message.
+    """
+
+    def __init__(self, net, device: str, tile: int, overlap: int, auto_tile: int,
+                 note: Callable[[str], None]) -> None:
+        self.net = net
+        self.device = device
+        self.align = int(getattr(net, 'multiple', 1))
+        self.tile = tile
+        self.overlap = overlap
+        self.auto_tile = auto_tile
+        self.note = note
+
+    def tile_for(self, height: int, width: int) -> int:
+        """The tile size used for a picture of this size (0: whole)."""
+        if self.tile:
+            return self.tile
+        if self.auto_tile and max(height, width) > self.auto_tile:
+            return AUTO_TILE_SIZE
+        return 0
+
+    def __call__(self, rgb: np.ndarray, name: str) -> np.ndarray:
+        """Restore (H, W, 3) uint8/uint16 RGB; same shape and dtype back.
+
+        Raises:
+            FileError: If the network's output is not finite (nothing is written).
+        """
+        import torch
+
+        from uniremoval_mm.apis import tiled_forward
+        max_value = 65535 if rgb.dtype == np.uint16 else 255
+        x = torch.from_numpy(rgb.astype(np.float32) / max_value).permute(2, 0, 1)[None]
+        x = x.to(self.device)
+        tile = self.tile_for(*rgb.shape[:2])
+        with torch.no_grad():
+            if tile and max(rgb.shape[:2]) > tile:
+                if not self.tile:
+                    self.note(f'{name}: {rgb.shape[1]}x{rgb.shape[0]} > --auto-tile '
+                              f'{self.auto_tile}: restoring in {tile}-px tiles')
+                y = tiled_forward(self.net, x, tile, min(self.overlap, tile - self.align),
+                                  align=self.align)
+            else:
+                y = self.net(x)
+        if not torch.isfinite(y).all():
+            raise FileError('the network output has NaN/Inf values; nothing written')
+        y = y[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        return np.round(y * max_value).astype(rgb.dtype)
+
+
+class Detector:
+    """An MMDetection detector drawing its boxes on the input and the restored image.
+
+    Args:
+        config (str): Detector config (a path or ``mmdet::...``).
+        checkpoint (str, optional): Weights; None keeps random ones.
+        device (str): Torch device.
+        score_thr (float): Draw boxes scoring at least this.
+    """
+
+    def __init__(self, config: str, checkpoint: Optional[str], device: str,
+                 score_thr: float) -> None:
+        from mmdet.apis import init_detector
+        from mmdet.utils import register_all_modules
+        from mmdet.visualization import DetLocalVisualizer
+        from mmengine.config import Config
+        register_all_modules()
+        if '::' in config:
+            from mmengine.hub import get_config
+            cfg = get_config(config)
+        elif Path(config).is_file():
+            cfg = Config.fromfile(config)
+        else:
+            raise UsageError(f'--det-config not found: {config}')
+        if checkpoint is not None and not Path(checkpoint).is_file():
+            raise UsageError(f'--det-checkpoint not found: {checkpoint}')
+        self.model = init_detector(cfg, checkpoint, device=device)
+        self.visualizer = DetLocalVisualizer(name='uniremoval_restore')
+        self.visualizer.dataset_meta = self.model.dataset_meta
+        self.score_thr = score_thr
+
+    def draw(self, rgb8: np.ndarray) -> Tuple[np.ndarray, int]:
+        """Detect on (H, W, 3) uint8 RGB; the drawn picture and the count of boxes drawn."""
+        from mmdet.apis import inference_detector
+        result = inference_detector(self.model, np.ascontiguousarray(rgb8[..., ::-1]))
+        self.visualizer.add_datasample('restore', rgb8, data_sample=result, draw_gt=False,
+                                       pred_score_thr=self.score_thr, show=False)
+        count = int((result.pred_instances.scores >= self.score_thr).sum())
+        return self.visualizer.get_image(), count
+
+
+def _to8(arr: np.ndarray) -> np.ndarray:
+    return (arr / 257).round().astype(np.uint8) if arr.dtype == np.uint16 else arr
+
+
+def compose(picture: Picture, restored: np.ndarray, side_by_side: bool,
+            detector: Optional[Detector], note: Callable[[str], None],
+            name: str) -> Picture:
+    """The picture to write: restored, input | restored, or both with boxes drawn."""
+    if detector is not None:
+        before, n_before = detector.draw(_to8(picture.rgb))
+        after, n_after = detector.draw(_to8(restored))
+        note(f'{name}: {n_before} boxes before, {n_after} after restoration '
+             f'(score >= {detector.score_thr})')
+        return Picture(np.concatenate([before, after], axis=1))
+    alpha = picture.alpha
+    if side_by_side:
+        restored = np.concatenate([picture.rgb, restored], axis=1)
+        alpha = None if alpha is None else np.concatenate([alpha, alpha], axis=1)
+    return Picture(restored, alpha, picture.gray)
+
+
+# --------------------------------------------------------------------------- writing
+def encode(picture: Picture, ext: str) -> bytes:
+    """Encode for ``ext``: grey stays one channel, alpha is kept, 16 bits where possible.
+
+    Grey files were restored as RGB (the channels replicated); the mean of the three
+    restored channels is written back (grey with alpha is written as RGBA). 16-bit
+    pixels stay 16-bit in PNG/TIFF and are reduced to 8 bits for other formats.
+    """
+    rgb = picture.rgb
+    if picture.gray and picture.alpha is None:
+        pixels = np.round(rgb.astype(np.float32).mean(axis=2)).astype(rgb.dtype)[..., None]
+    else:
+        pixels = rgb[..., ::-1]  # OpenCV writes BGR
+    if picture.alpha is not None:
+        pixels = np.concatenate([pixels, picture.alpha[..., None]], axis=2)
+    if pixels.dtype == np.uint16 and ext not in DEPTH16_EXTS:
+        pixels = _to8(pixels)
+    params = [int(cv2.IMWRITE_JPEG_QUALITY), 95] if ext in ('.jpg', '.jpeg', '.jpe') else []
+    ok, buf = cv2.imencode(ext, np.ascontiguousarray(pixels.squeeze(2) if pixels.shape[2] == 1
+                                                     else pixels), params)
+    if not ok:
+        raise FileError(f'OpenCV cannot encode {ext}')
+    return buf.tobytes()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.part')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------- video
+def restore_video(src: Path, dst: Path, restore: Restorer, side_by_side: bool,
+                  detector: Optional[Detector], progress: bool) -> int:
+    """Restore every frame of a video into ``dst`` (written whole, or not at all).
+
+    Returns:
+        int: Frames written.
+
+    Raises:
+        FileError: If the video cannot be decoded or encoded, or a frame fails.
+    """
+    from tqdm import tqdm
+    cap = cv2.VideoCapture(str(src))
+    ok, frame = cap.read() if cap.isOpened() else (False, None)
+    if not ok:
+        cap.release()
+        raise FileError('cannot decode a frame (not a video OpenCV can read, or broken)')
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = fps if np.isfinite(fps) and fps > 0 else 25.0
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    fourcc = cv2.VideoWriter_fourcc(*('MJPG' if dst.suffix.lower() == '.avi' else 'mp4v'))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f'.{dst.stem}.{os.getpid()}.part{dst.suffix}')
+    writer, count = None, 0
+    bar = tqdm(total=total, unit='frame', desc=src.name, disable=not progress)
+    try:
+        while ok:
+            picture = Picture(np.ascontiguousarray(frame[..., ::-1]))
+            out = compose(picture, restore(picture.rgb, f'{src.name} frame {count}'),
+                          side_by_side, detector, lambda _: None, src.name).rgb
+            if writer is None:
+                writer = cv2.VideoWriter(str(tmp), fourcc, fps, (out.shape[1], out.shape[0]))
+                if not writer.isOpened():
+                    raise FileError(f'OpenCV cannot write {dst.suffix} video here')
+            writer.write(np.ascontiguousarray(out[..., ::-1]))
+            count += 1
+            bar.update()
+            ok, frame = cap.read()
+        writer.release()
+        writer = None
+        os.replace(tmp, dst)
+    except FileError as e:
+        raise FileError(f'frame {count}: {e}' if count else str(e))
+    finally:
+        bar.close()
+        cap.release()
+        if writer is not None:
+            writer.release()
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+# ------------------------------------------------------------------------------ main
+def _check_args(args: argparse.Namespace, align: int) -> None:
+    if args.tile < 0 or args.tile_overlap < 0 or args.auto_tile < 0:
+        raise UsageError('--tile, --tile-overlap and --auto-tile must be >= 0')
+    if args.tile:
+        if args.tile % align:
+            raise UsageError(f'--tile {args.tile} must be a multiple of {align} (the '
+                             'network downsamples by it; tiles must share its grid)')
+        if args.tile - args.tile_overlap < align:
+            raise UsageError(f'--tile-overlap {args.tile_overlap} must be at most '
+                             f'--tile - {align} ({args.tile - align})')
+
+
+def _device(name: Optional[str]) -> str:
+    import torch
+    if name is None:
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    if name.startswith('cuda') and not torch.cuda.is_available():
+        raise UsageError(f'--device {name}: no CUDA GPU is visible')
+    if name != 'cpu' and not name.startswith('cuda'):
+        raise UsageError(f'--device must be cpu, cuda or cuda:N, got {name}')
+    return name
+
+
+def main(argv=None) -> int:
+    """Restore INPUT into OUT.
+
+    Args:
+        argv (list[str], optional): Arguments. Defaults to None (``sys.argv``).
+
+    Returns:
+        int: 0 if nothing failed (skipped outputs included), 1 if any file failed.
+
+    Raises:
+        UsageError: For a mistake in the command line, config or checkpoint.
+    """
+    from tqdm import tqdm
+    args = parse_args(argv)
+    progress = not args.no_progress
+
+    def note(message: str, error: bool = False) -> None:
+        tqdm.write(message, file=sys.stderr if error else sys.stdout)
+
+    device = _device(args.device)
+    out = Path(args.out)
+    src = Path(args.input)
+    video = src.is_file() and src.suffix.lower() in VIDEO_EXTS
+    if not video:
+        files, base = collect_inputs(args.input, args.recursive, out)
+    if args.tile and args.tile <= args.tile_overlap:
+        raise UsageError(f'--tile-overlap {args.tile_overlap} must be smaller than --tile '
+                         f'{args.tile}')
+    net = build_restorer(args.config, args.checkpoint, device)
+    restore = Restorer(net, device, args.tile, args.tile_overlap, args.auto_tile, note)
+    _check_args(args, restore.align)
+    detector = None
+    if args.det_config:
+        detector = Detector(args.det_config, args.det_checkpoint, device, args.score_thr)
+
+    if video:
+        return _run_video(src, out, args, restore, detector, note, progress)
+
+    done: Dict[Path, Path] = {}
+    counts = dict(restored=0, failed=0, skipped=0)
+    bar = tqdm(files, unit='img', disable=not progress)
+    for path in bar:
+        bar.set_postfix_str(path.name[-30:], refresh=False)
+        status = _restore_one(path, base, out, args, restore, detector, note, done)
+        counts[status] += 1
+    bar.close()
+    print(f'{counts["restored"]} restored, {counts["failed"]} failed, {counts["skipped"]} '
+          f'skipped (existing outputs) of {len(files)} files -> {out}')
+    return 1 if counts['failed'] else 0
+
+
+def _restore_one(path: Path, base: Path, out: Path, args, restore: Restorer,
+                 detector: Optional[Detector], note, done: Dict[Path, Path]) -> str:
+    """Restore one file; report any problem in one line. Returns the outcome's name."""
+    try:
+        picture = None
+        for _ in range(2):  # the name first (skip early), then the name the content needs
+            dst = output_path(path, base, out, picture)
+            if dst in done:
+                raise FileError(f'the output {dst} is already written for {done[dst]}')
+            if dst.resolve() == path.resolve():
+                raise FileError(f'the output {dst} would replace the input')
+            if dst.exists() and not args.overwrite:
+                note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
+                return 'skipped'
+            picture = picture or read_picture(path)
+        restored = restore(picture.rgb, path.name)
+        result = compose(picture, restored, args.side_by_side, detector, note, path.name)
+        atomic_write(dst, encode(result, dst.suffix.lower()))
+    except FileError as e:
+        note(f'FAILED {path}: {e}', error=True)
+        return 'failed'
+    except MemoryError:
+        note(f'FAILED {path}: out of memory; try --tile 512', error=True)
+        return 'failed'
+    except Exception as e:  # one bad file never stops the batch
+        reason = (str(e).strip().splitlines() or [''])[0][:300]
+        note(f'FAILED {path}: {type(e).__name__}: {reason}', error=True)
+        return 'failed'
+    done[dst] = path
+    return 'restored'
+
+
+def _run_video(src: Path, out: Path, args, restore: Restorer, detector: Optional[Detector],
+               note, progress: bool) -> int:
+    ext = src.suffix.lower() if src.suffix.lower() in ('.mp4', '.avi') else '.mp4'
+    dst = out if out.suffix.lower() in ('.mp4', '.avi') else out / (src.stem + ext)
+    if dst.exists() and not args.overwrite:
+        note(f'skipped {src}: {dst} exists (pass --overwrite to replace it)')
+        print(f'0 restored, 0 failed, 1 skipped (existing outputs) of 1 files -> {dst}')
+        return 0
+    try:
+        frames = restore_video(src, dst, restore, args.side_by_side, detector, progress)
+    except FileError as e:
+        note(f'FAILED {src}: {e}', error=True)
+        print(f'0 restored, 1 failed, 0 skipped of 1 files -> {dst}')
+        return 1
+    print(f'1 restored ({frames} frames), 0 failed, 0 skipped of 1 files -> {dst}')
+    return 0
+
+
+def cli(argv=None) -> int:
+    """``main`` with a usage error printed as one line (exit code 2)."""
+    try:
+        return main(argv)
+    except UsageError as e:
+        print(f'{Path(sys.argv[0]).name}: error: {e}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(cli())
