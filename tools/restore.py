@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
-from uniremoval_mm.utils.cli import UsageError  # noqa: E402
+from uniremoval_mm.utils.cli import UsageError, run_cli  # noqa: E402
 
 IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif'}
 #: Extensions OpenCV writes here; anything else is written as PNG.
@@ -632,11 +632,7 @@ def _run_video(src: Path, out: Path, args, restore: Restorer, detector: Optional
 
 def cli(argv=None) -> int:
     """``main`` with a usage error printed as one line (exit code 2)."""
-    try:
-        return main(argv)
-    except UsageError as e:
-        print(f'{Path(sys.argv[0]).name}: error: {e}', file=sys.stderr)
-        return 2
+    return run_cli(main, argv)
 
 
 if __name__ == '__main__':

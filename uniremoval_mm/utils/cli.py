@@ -257,7 +257,8 @@ def run_cli(main, argv=None) -> int:
     """Run a tool's ``main``; print a :class:`UsageError` as one line and return 2.
 
     Args:
-        main (Callable): The tool's main function, taking ``argv``.
+        main (Callable): The tool's main function, taking ``argv``; it may return an
+            exit code (None counts as 0).
         argv (list[str], optional): Arguments. Defaults to None (``sys.argv``).
 
     Returns:
@@ -265,8 +266,7 @@ def run_cli(main, argv=None) -> int:
     """
     import sys
     try:
-        main(argv)
+        return main(argv) or 0
     except UsageError as e:
         print(f'{Path(sys.argv[0]).name}: error: {e}', file=sys.stderr)
         return 2
-    return 0
