@@ -60,6 +60,12 @@ def test_unpaired_folders_by_kind(tmp_path):
     assert len(everything) == 3
     with pytest.raises(FileNotFoundError, match='no images'):
         UnpairedFolderDataset(str(tmp_path), folders=['accept'], exclude=['accept'])
+    # candidates: the first existing root wins (real photos when present, else the demo)
+    chosen = UnpairedFolderDataset([str(tmp_path / 'absent'), str(tmp_path)],
+                                   folders=['rainy'])
+    assert chosen.data_root == str(tmp_path) and len(chosen) == 1
+    with pytest.raises(FileNotFoundError, match='none of .*absent'):
+        UnpairedFolderDataset([str(tmp_path / 'absent')])
 
 
 # --- real benchmark pairs and photos ------------------------------------------------------

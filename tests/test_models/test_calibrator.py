@@ -94,6 +94,10 @@ def test_starts_from_the_stage1_checkpoint(tmp_path):
                        model.reference.parameters()):
         torch.testing.assert_close(a, b)
         torch.testing.assert_close(a, c)
+    (tmp_path / 'last_checkpoint').write_text('/elsewhere/stage1.pth')  # a moved work dir
+    from_dir = _model(init_checkpoint=str(tmp_path))
+    for a, b in zip(donor.generator.parameters(), from_dir.generator.parameters()):
+        torch.testing.assert_close(a, b)
     model.init_weights()  # the runner's call must not undo the stage-1 weights
     for a, b in zip(donor.generator.parameters(), model.generator.parameters()):
         torch.testing.assert_close(a, b)

@@ -5,6 +5,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from .image_files import list_images
 
@@ -123,7 +124,9 @@ class UnpairedFolderDataset(BaseDataset):
     content, so a BMP named ``.png`` is used.
 
     Args:
-        data_root (str): Folder of sub-folders.
+        data_root (str | Sequence[str]): Folder of sub-folders, or candidates of which
+            the first that exists is used (e.g. real photos when present, else the demo
+            set); the choice is logged.
         folders (Sequence[str] | dict[str, str], optional): Sub-folders to use, or a map
             from sub-folder to degradation type (e.g. ``dict(hazy='haze')``). None: every
             sub-folder, named as is. Defaults to None.
@@ -136,14 +139,22 @@ class UnpairedFolderDataset(BaseDataset):
     METAINFO = dict(dataset_type='unpaired_folder', task_name='restoration')
 
     def __init__(self,
-                 data_root: str,
+                 data_root: Union[str, Sequence[str]],
                  folders: Union[Sequence[str], Dict[str, str], None] = None,
                  exclude: Sequence[str] = (),
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
                  **kwargs) -> None:
         self.folders = folders
         self.exclude = set(exclude)
-        super().__init__(data_root=data_root, pipeline=pipeline or [], **kwargs)
+        if not isinstance(data_root, (str, Path)):
+            candidates = [str(c) for c in data_root]
+            found = [c for c in candidates if Path(c).is_dir()]
+            if not found:
+                raise FileNotFoundError(f'data_root: none of {candidates} is a directory')
+            data_root = found[0]
+            print_log(f'UnpairedFolderDataset: using {data_root} (first existing of '
+                      f'{candidates})', logger='current')
+        super().__init__(data_root=str(data_root), pipeline=pipeline or [], **kwargs)
 
     def load_data_list(self) -> List[dict]:
         """One item per image in the chosen sub-folders.

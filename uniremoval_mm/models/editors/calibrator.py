@@ -18,6 +18,16 @@ def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
         p.requires_grad_(flag)
 
 
+def _resolve_checkpoint(path: str) -> str:
+    """A work dir stands for its latest checkpoint (mmengine's ``last_checkpoint``)."""
+    marker = Path(path) / 'last_checkpoint'
+    if Path(path).is_dir() and marker.is_file():
+        last = Path(marker.read_text().strip())
+        # mmengine writes the path as the run saw it; fall back to the same file name here
+        return str(last if last.is_file() else Path(path) / last.name)
+    return path
+
+
 @MODELS.register_module()
 class UniRemovalCalibrator(BaseEditModel):
     """Calibrate the stage-1 student's outputs to real clean photos, without pairs.
@@ -46,8 +56,8 @@ class UniRemovalCalibrator(BaseEditModel):
             'hinge', ...) with its ``loss_weight``.
         init_checkpoint (str, optional): The stage-1 checkpoint (a distiller
             checkpoint, whose ``generator.`` keys are taken, or a bare student state
-            dict), loaded with ``weights_only=True`` into the student and its frozen
-            reference. None: keep the generator's own initialisation (tests only).
+            dict), or a work dir (its latest checkpoint), loaded with
+            ``weights_only=True`` into the student and its frozen reference. None: keep the generator's own initialisation (tests only).
             Defaults to None.
         content_loss (dict, optional): ℓ to the frozen stage-1 output. Defaults to
             Charbonnier, weight 1.0.
@@ -99,6 +109,7 @@ class UniRemovalCalibrator(BaseEditModel):
                          data_preprocessor=data_preprocessor)
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
+            init_checkpoint = _resolve_checkpoint(init_checkpoint)
             if not str(init_checkpoint).startswith(('http://', 'https://')) and not Path(
                     init_checkpoint).is_file():
                 raise FileNotFoundError(

@@ -1,0 +1,94 @@
+# Uni-Removal stage 2: output distribution calibration on unpaired real photos.
+# Starts from a stage-1 checkpoint (model.init_checkpoint: a file, or a work dir for its
+# latest checkpoint) and adapts the student with a spectral-norm PatchGAN discriminator
+# (LSGAN), a content term to the frozen stage-1 output, an identity term on clean photos
+# and CGCL (docs/method.md):
+#   python tools/train.py configs/uniremoval_stage1.py          # stage 1 first
+#   python tools/train.py configs/uniremoval_stage2.py
+# Data: real degraded photos (one folder per kind) and real clean photos, from
+# ../shared/realdata/unpaired when present (every folder: the DAWN acceptance set lives
+# elsewhere and is also excluded by name), else the embedded demo set; plus the demo's
+# clean photos as more "real clean" examples.
+# Test (no ground truth): NIQE and dark-channel haze density per folder for the input,
+# the stage-1 output and the stage-2 output, in one run:
+#   python tools/test.py configs/uniremoval_stage2.py work_dirs/uniremoval_stage2/iter_N.pth
+# Full-reference check on pairs: add --paired-folder ROOT LQ GT (see docs/method.md).
+_base_ = './_base_/synthetic_restoration.py'
+
+experiment_name = 'uniremoval_stage2'
+work_dir = f'./work_dirs/{experiment_name}'
+max_iters = 2000
+batch_size = 12  # two of each of the six kinds per batch
+crop_size = 96
+unpaired_roots = ['../shared/realdata/unpaired', 'data/demo/unpaired']
+folders = dict(hazy='haze', rainy='rain', blurry='blur', noisy='noise', mixed='mixed',
+               clean='clean')
+acceptance_sets = ['dawn_fog', 'dawn']  # never trained on (see ../shared/realdata)
+
+model = dict(
+    type='UniRemovalCalibrator',
+    generator=dict(type='UniRemovalNetS'),
+    init_checkpoint='work_dirs/uniremoval_stage1',
+    discriminator=dict(type='SNPatchDiscriminator', base_channels=32, num_conv=3),
+    gan_loss=dict(type='GANLoss', gan_type='lsgan', real_label_val=1.0, fake_label_val=0.0,
+                  loss_weight=0.05),
+    content_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
+    identity_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
+    cgcl=dict(type='CGCLLoss', num_degraded_clusters=5, momentum=0.9, temperature=0.1,
+              loss_weight=0.1),
+    degradation_types=('haze', 'rain', 'blur', 'noise', 'mixed'),
+    clean_type='clean',
+    disc_steps=1,
+    disc_init_steps=0,
+    data_preprocessor={{_base_.data_preprocessor}})
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='Crop', keys=['img'], crop_size=(crop_size, crop_size), random_crop=True),
+    dict(type='Flip', keys=['img'], flip_ratio=0.5, direction='horizontal'),
+    dict(type='PackInputs', meta_keys=['degradation_type']),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='PackInputs', meta_keys=['degradation_type']),
+]
+train_dataloader = dict(
+    num_workers=1,
+    batch_size=batch_size,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(type='DegradationBalancedBatchSampler'),
+    dataset=dict(
+        type='ConcatDataset',
+        datasets=[
+            dict(type='UnpairedFolderDataset', data_root=unpaired_roots, folders=folders,
+                 exclude=acceptance_sets, pipeline=train_pipeline),
+            dict(type='UnpairedFolderDataset', data_root='data/demo/clean',
+                 folders=dict(train='clean'), pipeline=train_pipeline),
+        ]))
+test_dataloader = dict(
+    num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='UnpairedFolderDataset', data_root=unpaired_roots, folders=folders,
+                 exclude=acceptance_sets, pipeline=test_pipeline))
+val_dataloader = test_dataloader
+test_evaluator = [dict(type='NoReferenceQuality')]
+val_evaluator = test_evaluator
+val_cfg = dict(type='MultiValLoop')
+test_cfg = dict(type='MultiTestLoop')
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+
+# One optimiser per player; both skip (and count) non-finite steps.
+optim_wrapper = dict(
+    _delete_=True,
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(type='NonFiniteGuardOptimWrapper', max_skips=50,
+                   optimizer=dict(type='Adam', lr=2e-5, betas=(0.9, 0.99))),
+    discriminator=dict(type='NonFiniteGuardOptimWrapper', max_skips=50,
+                       optimizer=dict(type='Adam', lr=1e-4, betas=(0.9, 0.99))))
+param_scheduler = None
+# test/val pictures: input | stage-1 output | stage-2 output (no ground truth here)
+visualizer = dict(fn_key='img_path', img_keys=['input', 'stage1_img', 'pred_img'])
+default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=4, save_best=None),
+                     logger=dict(interval=50))
+randomness = dict(seed=0)
