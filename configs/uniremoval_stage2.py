@@ -19,7 +19,7 @@ experiment_name = 'uniremoval_stage2'
 work_dir = f'./work_dirs/{experiment_name}'
 max_iters = 2000
 batch_size = 12  # two of each of the six kinds per batch
-crop_size = 96
+crop_size = 96  # used by both training datasets' pipelines (override those to change it)
 unpaired_roots = ['../shared/realdata/unpaired', 'data/demo/unpaired']
 folders = dict(hazy='haze', rainy='rain', blurry='blur', noisy='noise', mixed='mixed',
                clean='clean')

@@ -1,29 +1,21 @@
 # Stage 1 at CPU scale, the full method: output KD + feature KD + IGCL. The run behind
 # the stage-1 results and ablation tables of docs/method.md (2-core CPU): UniRemovalNet-S,
 # 64-px crops, batch 10 (two of each type), 400 iterations, with the real teachers
-# (AOD-Net, PReNet, DnCNN) and, for blur, our own S-size deblur specialist trained first:
-#   python tools/train.py configs/teachers/uniremoval-net-b_specialist_deblur.py \
-#       --work-dir work_dirs/exp/spec_deblur_s --cfg-options \
-#       model.generator.type=UniRemovalNetS train_cfg.max_iters=1500 \
-#       param_scheduler.T_max=1500 "train_pipeline.1.crop_size=(96,96)"
+# (AOD-Net, PReNet, DnCNN); blur and mixed learn from the ground truth (no blur teacher
+# can be had offline, and a CPU-trained deblur specialist did not learn: docs/method.md).
 #   python tools/train.py configs/ablations/stage1_cpu_full.py
-# Without that checkpoint, blur falls back to ground truth only (with a warning).
 # Ablations: stage1_cpu_kd-out.py (output KD only), stage1_cpu_kd-feat.py (+ feature KD).
 _base_ = '../uniremoval_stage1.py'
 
 experiment_name = 'stage1_cpu_full'
 work_dir = f'./work_dirs/{experiment_name}'
 max_iters = 400
-blur_specialist = 'work_dirs/exp/spec_deblur_s/iter_1500.pth'
 
 model = dict(
-    teachers=dict(blur=dict(_delete_=True, _scope_='mmagic', type='FrozenTeacher',
-                            model=dict(type='UniRemovalNetS'), checkpoint=blur_specialist)),
-    teacher_fallbacks=dict(blur=None),
-    # (student tap, teacher tap): full-resolution decoder features against each teacher's
-    # last hidden map; the blur specialist shares our architecture, so its encoder too.
+    # (student tap, teacher tap): the student's full-resolution decoder features against
+    # each teacher's last full-resolution hidden map
     feature_pairs=dict(_delete_=True, haze=[('dec0', 'k')], rain=[('dec0', 'h')],
-                       noise=[('dec0', 'mid')], blur=[('dec0', 'dec0'), ('middle', 'middle')]),
+                       noise=[('dec0', 'mid')]),
     feature_loss_weight=0.1)
 
 train_pipeline = [

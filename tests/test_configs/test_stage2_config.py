@@ -57,7 +57,9 @@ def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tm
         f'train_dataloader.dataset.datasets.1.data_root={tmp_path}/extra_clean',
         'train_dataloader.num_workers=0', 'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
         f'val_dataloader.dataset.data_root={photos}', 'default_hooks.checkpoint.interval=3',
-        'default_hooks.logger.interval=1', 'crop_size=48',
+        'default_hooks.logger.interval=1',
+        'train_dataloader.dataset.datasets.0.pipeline.1.crop_size=(48,48)',
+        'train_dataloader.dataset.datasets.1.pipeline.1.crop_size=(48,48)',
     ]
     run = [sys.executable, 'tools/train.py', str(CONFIG), '--work-dir', str(work),
            '--cfg-options', *overrides]
