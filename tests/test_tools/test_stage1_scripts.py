@@ -1,0 +1,49 @@
+"""tools/analysis_tools/stage1_benchmark.py and stage1_table.py run and print their tables."""
+import json
+import subprocess
+import sys
+
+import torch
+
+from ..conftest import REPO_ROOT
+from ..helpers import make_paired_folder
+
+
+def _run(args, tmp_path):
+    proc = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_stage1_benchmark_reports_speed_memory_and_the_teachers_share(tmp_path):
+    out = _run(['tools/analysis_tools/stage1_benchmark.py', '--batch', '4', '--crop', '24',
+                '--steps', '2', '--warmup', '1', '--threads', '1', '--json',
+                str(tmp_path / 'b.json')], tmp_path)
+    res = json.loads((tmp_path / 'b.json').read_text())
+    assert res['batch'] == 4 and res['crop'] == 24 and set(res['teachers']) >= {'blur'}
+    assert res['iters_per_s'] > 0 and 0 < res['teacher_share_median'] < 1
+    assert res['peak_memory_mib'] > 0 and '| s/step' in out
+
+
+def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.models import build_uniremoval_net
+    for kind in ('haze', 'noise'):
+        make_paired_folder(tmp_path / 'pairs' / kind, [(40, 52)], lq_dir='lq', gt_dir='gt',
+                           lq_suffix='', gt_suffix='')
+    ckpt = tmp_path / 's.pth'
+    torch.save({'state_dict': {f'generator.{k}': v
+                               for k, v in build_uniremoval_net('S').state_dict().items()}}, ckpt)
+    out = _run(['tools/analysis_tools/stage1_table.py', 'configs/uniremoval_stage1.py',
+                '--student', f'identity={ckpt}', '--demo-root', str(tmp_path / 'pairs'),
+                '--realdata', str(tmp_path / 'none'), '--json', str(tmp_path / 't.json')],
+               tmp_path)
+    res = json.loads((tmp_path / 't.json').read_text())
+    assert set(res['input']) == {'demo haze', 'demo noise'}
+    # a fresh student is the identity: it scores exactly the input
+    for name in ('demo haze', 'demo noise'):
+        assert res['student identity'][name]['psnr'] == res['input'][name]['psnr']
+    teachers = [r for r in res if r.startswith('teacher')]
+    assert teachers and any(res[t]['demo haze']['own'] for t in teachers)
+    assert out.startswith('| restorer | demo haze | demo noise |')
