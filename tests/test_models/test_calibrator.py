@@ -145,3 +145,23 @@ def test_prediction_is_the_students():
 def test_missing_stage1_checkpoint_names_the_field(tmp_path):
     with pytest.raises(FileNotFoundError, match='model.init_checkpoint: .*nope.pth not found'):
         _model(init_checkpoint=str(tmp_path / 'nope.pth'))
+
+
+def test_non_finite_steps_are_skipped_and_counted_for_both_players():
+    from uniremoval_mm.engine import NonFiniteGuardOptimWrapper
+    model = _model()
+    optim = OptimWrapperDict(
+        generator=NonFiniteGuardOptimWrapper(
+            optimizer=torch.optim.Adam(model.generator.parameters(), lr=1e-3), max_skips=1),
+        discriminator=NonFiniteGuardOptimWrapper(
+            optimizer=torch.optim.Adam(model.discriminator.parameters(), lr=1e-3), max_skips=1))
+    forward = model.generator.forward
+    model.generator.forward = lambda x, **kw: forward(x, **kw) * float('nan')
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    d_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+    assert optim['generator'].skipped == 1 and optim['discriminator'].skipped == 1
+    assert all(torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
+    assert all(torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
+    with pytest.raises(FloatingPointError, match='max_skips=1'):  # the second one stops
+        model.train_step(_batch(['haze', 'clean', 'rain']), optim)
