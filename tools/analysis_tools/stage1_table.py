@@ -39,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--realdata', default='../shared/realdata')
     parser.add_argument('--max-side', type=int, default=None,
                         help='centre-crop images to at most this side (faster)')
+    parser.add_argument('--no-teachers', action='store_true',
+                        help='only the input and the students (e.g. stage-2 checkpoints)')
     parser.add_argument('--json', help='also write the numbers here')
     return parser.parse_args(argv)
 
@@ -95,7 +97,7 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
             model_cfg['teachers'], model_cfg.get('teacher_fallbacks') or {},
             model_cfg.get('missing_teacher', 'fallback'))
         for kind, tcfg in teachers.items():
-            if tcfg is None:
+            if tcfg is None or args.no_teachers:
                 continue
             teacher = MODELS.build(tcfg).eval()
             name = teacher.model.__class__.__name__ if hasattr(teacher, 'model') else kind
