@@ -9,7 +9,7 @@ _base_ = '../uniremoval_stage2.py'
 experiment_name = 'stage2_cpu_gan-cgcl'
 work_dir = f'./work_dirs/{experiment_name}'
 max_iters = 2000
-model = dict(init_checkpoint='work_dirs/exp/stage1_cpu_full')
+model = dict(init_checkpoint='work_dirs/stage1_cpu_full')  # a work dir: its latest checkpoint
 train_pipeline = [
     dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
     dict(type='Crop', keys=['img'], crop_size=(64, 64), random_crop=True),
