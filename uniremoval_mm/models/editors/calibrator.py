@@ -64,7 +64,8 @@ class UniRemovalCalibrator(BaseEditModel):
         identity_loss (dict, optional): ℓ on clean photos. Defaults to Charbonnier,
             weight 0.5.
         cgcl (dict, optional): :class:`CGCLLoss`; None disables it. Defaults to
-            ``dict(type='CGCLLoss', num_degraded_clusters=5, loss_weight=0.1)``.
+            ``dict(type='CGCLLoss', num_degraded_clusters=5, loss_weight=0.001)`` (larger
+            weights cost PSNR on real pairs: docs/method.md).
         degradation_types (Sequence[str], optional): Degraded kinds in cluster order,
             giving CGCL's labels (their number must match its
             ``num_degraded_clusters``). None: no labels (CGCL clusters by online
@@ -90,7 +91,7 @@ class UniRemovalCalibrator(BaseEditModel):
                  content_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=1.0),
                  identity_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=0.5),
                  cgcl: Optional[dict] = dict(type='CGCLLoss', num_degraded_clusters=5,
-                                             loss_weight=0.1),
+                                             loss_weight=0.001),
                  degradation_types: Optional[Sequence[str]] = ('haze', 'rain', 'blur', 'noise',
                                                                'mixed'),
                  clean_type: str = 'clean',
