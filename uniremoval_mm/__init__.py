@@ -9,6 +9,6 @@ from .version import __version__
 
 _apply_compat_shims()
 
-from . import datasets, engine, models  # noqa: E402,F401  (registers the modules)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registers the modules)
 
 __all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .restoration_quality import RestorationQualityMetric
+
+__all__ = ['RestorationQualityMetric']
