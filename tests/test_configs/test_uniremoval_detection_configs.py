@@ -8,7 +8,7 @@ from mmengine.registry import DefaultScope
 
 from ..conftest import REPO_ROOT
 
-CONFIGS = sorted((REPO_ROOT / 'configs' / 'detection').glob('*_uniremoval-*.py'))
+CONFIGS = sorted((REPO_ROOT / 'configs' / 'detection').glob('*_uniremoval-s_*.py'))
 DETECTORS = ('faster-rcnn_r50_fpn', 'retinanet_r50_fpn', 'rtmdet-tiny', 'yolox-s')
 NORMALISATION = ('mean', 'std', 'bgr_to_rgb', 'pad_size_divisor')
 

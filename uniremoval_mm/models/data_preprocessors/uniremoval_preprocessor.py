@@ -196,7 +196,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
             RuntimeError: If the regulariser's loss of the previous batch never reached
                 the detector's loss dict (no :class:`RestorerLossHook`).
         """
-        if self._pending_losses:
+        if training and self._pending_losses:
             raise RuntimeError(
                 'data_preprocessor.reg_weight > 0 but restorer.loss_reg never reached the '
                 "detector's loss dict: add custom_hooks=[dict(type='RestorerLossHook')]")
