@@ -75,8 +75,8 @@ def load_config(path: str,
 
     Raises:
         UsageError: If ``path`` is not a file, if ``--amp`` or the slurm / mpi
-            launcher is asked for without a GPU (``pytorch`` runs on CPU with gloo), or ``--auto-scale-lr`` for a config without
-            ``auto_scale_lr.base_batch_size``.
+            launcher is asked for without a GPU (``pytorch`` runs on CPU with gloo),
+            or ``--auto-scale-lr`` for a config without ``auto_scale_lr.base_batch_size``.
     """
     if not Path(path).is_file():
         raise UsageError(f'config file not found: {path}')
