@@ -14,12 +14,19 @@ NORMALISATION = ('mean', 'std', 'bgr_to_rgb', 'pad_size_divisor')
 
 
 def _mmdet_base(path):
-    return re.search(r"'(mmdet::[^']+)'", path.read_text()).group(1)
+    """The mmdet config a config derives from, through our own intermediate bases."""
+    text = path.read_text()
+    found = re.search(r"'(mmdet::[^']+)'", text)
+    if found:
+        return found.group(1)
+    return _mmdet_base(path.parent / re.search(r"'\./([^']+)'", text).group(1))
 
 
 def test_every_detector_has_a_foggy_coco_and_an_rtts_config():
     names = {p.stem for p in CONFIGS}
-    assert names == {f'{d}_uniremoval-s_{s}' for d in DETECTORS for s in ('foggy-coco', 'rtts')}
+    dawn = 'faster-rcnn_r50_fpn_uniremoval-s_dawn-fog'
+    assert names == {f'{d}_uniremoval-s_{s}' for d in DETECTORS
+                     for s in ('foggy-coco', 'rtts')} | {dawn}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
@@ -39,6 +46,9 @@ def test_config_builds_keeps_the_detectors_normalisation_and_predicts(path):
         assert pre.keep_restored
         assert [m.type for m in cfg.test_evaluator] == ['CocoMetric',
                                                         'RestorationQualityMetric']
+    elif 'dawn' in path.stem:  # COCO's 80 classes (the converter's --coco-classes)
+        assert 'metainfo' not in cfg.test_dataloader.dataset
+        assert cfg.train_dataloader.dataset.ann_file.endswith('instances_train2017.json')
     else:
         classes = cfg.test_dataloader.dataset.metainfo.classes
         assert classes == ('person', 'car', 'bus', 'bicycle', 'motorcycle')
