@@ -139,6 +139,11 @@ def test_keep_restored_stores_the_cropped_image_at_test_time():
     assert out['data_samples'][1].restored_img.shape == (3, 30, 41)
     assert out['data_samples'][1].restored_img.dtype == torch.uint8
     assert 'restored_img' not in pre(_data(), training=True)['data_samples'][0]
+    # mmdet's Pad transform (RTMDet / YOLOX test pipelines) sets img_shape to the padded
+    # size: the stored image is still only the content, ori_shape x scale_factor
+    data = _data(sizes=((40, 64), (40, 64)))
+    data['data_samples'][1].set_metainfo(dict(ori_shape=(15, 20), scale_factor=(2.0, 2.0)))
+    assert pre(data, training=False)['data_samples'][1].restored_img.shape == (3, 30, 40)
 
 
 def test_a_plain_detector_checkpoint_loads(tmp_path):

@@ -66,15 +66,15 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
              f'    data_root={str(root) + "/"!r}, ann_file={str(ann)!r},',
              f'    data_prefix=dict(img={str(img) + "/"!r})))']
     metrics = [dict(type='CocoMetric', ann_file=str(ann), metric='bbox', format_only=False)]
+    scored = name != 'clean'  # PSNR / SSIM against the clean images
     if restorer is not None:
-        lines.append('model = dict(data_preprocessor=dict(type=\'UniRemovalPreprocessor\', '
-                     f'restorer={restorer!r}, restorer_checkpoint={restorer_checkpoint!r}, '
-                     'freeze=True, keep_restored=True))')
-    if restorer is not None or _has_preprocessor(det_config):
-        if name != 'clean':
-            metrics.append(dict(type='RestorationQualityMetric', ref_dir=str(root / 'val')))
-        else:
-            lines.append('model = dict(data_preprocessor=dict(keep_restored=False))')
+        pre = dict(type='UniRemovalPreprocessor', restorer=restorer,
+                   restorer_checkpoint=restorer_checkpoint, freeze=True, keep_restored=scored)
+        lines.append(f'model = dict(data_preprocessor={pre!r})')
+    elif _has_preprocessor(det_config):
+        lines.append(f'model = dict(data_preprocessor=dict(keep_restored={scored}))')
+    if scored and (restorer is not None or _has_preprocessor(det_config)):
+        metrics.append(dict(type='RestorationQualityMetric', ref_dir=str(root / 'val')))
     lines.append(f'test_evaluator = {metrics!r}')
     return '\n'.join(lines) + '\n'
 

@@ -67,9 +67,9 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
             tile, not the image. Images no larger than a tile are restored whole.
             Defaults to None (whole images).
         keep_restored (bool): At validation / test time, store each restored image
-            (uint8, the pipeline's channel order, cropped to ``img_shape``) in its data
-            sample as ``restored_img``, for :class:`RestorationQualityMetric`.
-            Defaults to False.
+            (uint8, the pipeline's channel order, cropped to the image content: without
+            the pipeline's or the batch's padding) in its data sample as
+            ``restored_img``, for :class:`RestorationQualityMetric`. Defaults to False.
         **kwargs: Arguments of ``DetDataPreprocessor`` (``mean``, ``std``,
             ``bgr_to_rgb``, ``pad_size_divisor``, ...).
     """
@@ -214,7 +214,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         out = super().forward(data, training)
         if self.keep_restored and not training and restored is not None:
             for img, sample in zip(restored, out['data_samples']):
-                h, w = sample.img_shape
+                h, w = _content_shape(sample)
                 sample.restored_img = img[:, :h, :w].detach().round().byte().cpu()
         return out
 
@@ -247,6 +247,19 @@ def attach_restorer_losses(detector: torch.nn.Module):
         return output
 
     return detector.register_forward_hook(merge, with_kwargs=True)
+
+
+def _content_shape(sample) -> tuple:
+    """(h, w) of the image content: ``img_shape`` less any padding the pipeline added.
+
+    mmdet's ``Pad`` transform sets ``img_shape`` to the padded size; the resized image
+    itself is ``ori_shape`` times ``scale_factor`` (w, h).
+    """
+    h, w = sample.img_shape[:2]
+    if 'ori_shape' in sample and 'scale_factor' in sample:
+        (oh, ow), (sw, sh) = sample.ori_shape[:2], sample.scale_factor[:2]
+        h, w = min(h, int(round(oh * sh))), min(w, int(round(ow * sw)))
+    return h, w
 
 
 def _freeze(module: torch.nn.Module) -> torch.nn.Module:
