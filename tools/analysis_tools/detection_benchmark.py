@@ -125,7 +125,9 @@ def table(rows: List[dict]) -> str:
             cells += [_fmt(r.get('coco/bbox_mAP')), _fmt(r.get('coco/bbox_mAP_50'))]
         lost = None if clean is None or 'coco/bbox_mAP' not in raw else clean - raw[
             'coco/bbox_mAP']
-        if name != 'clean' and lost and 'coco/bbox_mAP' in res:
+        if name != 'clean' and lost is not None and lost < 0.01:
+            cells.append('(no loss)')  # a share of nothing means nothing
+        elif name != 'clean' and lost and 'coco/bbox_mAP' in res:
             cells.append(f"{(res['coco/bbox_mAP'] - raw['coco/bbox_mAP']) / lost:+.0%}")
         else:
             cells.append('')
