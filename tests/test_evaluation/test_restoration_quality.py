@@ -3,9 +3,15 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from mmdet.registry import METRICS
+from mmdet.registry import METRICS as MMDET_METRICS
+from mmengine.registry import DefaultScope
 
 import uniremoval_mm  # noqa: F401
+
+
+def _build(**cfg):
+    with DefaultScope.overwrite_default_scope('mmdet'):  # whatever scope a test left
+        return MMDET_METRICS.build(dict(type='RestorationQualityMetric', **cfg))
 
 
 def _write(path, img):
@@ -20,7 +26,7 @@ def test_scores_restored_and_input_against_references(tmp_path):
     clean = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
     _write(tmp_path / 'clean' / 'a.png', clean)
     hazy = _write(tmp_path / 'haze' / 'a.png', (clean * 0.5 + 100).astype(np.uint8))
-    metric = METRICS.build(dict(type='RestorationQualityMetric', ref_dir=str(tmp_path / 'clean')))
+    metric = _build(ref_dir=str(tmp_path / 'clean'))
     perfect = torch.from_numpy(clean).permute(2, 0, 1)
     metric.process({}, [dict(img_path=hazy, restored_img=perfect)])
     scores = metric.compute_metrics(metric.results)
@@ -35,8 +41,8 @@ def test_scores_restored_and_input_against_references(tmp_path):
 
 def test_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match='ref_dir'):
-        METRICS.build(dict(type='RestorationQualityMetric', ref_dir=str(tmp_path / 'nope')))
-    metric = METRICS.build(dict(type='RestorationQualityMetric', ref_dir=str(tmp_path)))
+        _build(ref_dir=str(tmp_path / 'nope'))
+    metric = _build(ref_dir=str(tmp_path))
     with pytest.raises(KeyError, match='keep_restored'):
         metric.process({}, [dict(img_path='x.png')])
     with pytest.raises(FileNotFoundError, match='no reference'):
