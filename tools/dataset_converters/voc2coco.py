@@ -3,7 +3,8 @@
 
 Usage:
     python tools/dataset_converters/voc2coco.py XML_DIR IMG_DIR OUT.json
-        [--classes person car bus bicycle motorcycle] [--box-policy clip|drop|keep]
+        [--classes person car bus bicycle motorcycle | --coco-classes]
+        [--box-policy clip|drop|keep]
         [--zero-based] [--overwrite]
 
 Every problem (unreadable XML, missing or undecodable image, unknown class, box outside
@@ -31,12 +32,20 @@ def main(argv=None) -> int:
     parser.add_argument('--classes', nargs='+',
                         help=f'class names in id order (RTTS: {" ".join(RTTS_CLASSES)}); '
                         'default: every name found, sorted')
+    parser.add_argument('--coco-classes', action='store_true',
+                        help="use COCO's 80 classes in mmdet's order (instead of --classes), "
+                        'so that COCO-trained detectors are scored without remapping labels')
     parser.add_argument('--box-policy', choices=BOX_POLICIES, default='clip',
                         help='boxes leaving the image: clip them, drop them, or keep them')
     parser.add_argument('--zero-based', action='store_true',
                         help='the XML coordinates are 0-based (VOC proper is 1-based)')
     parser.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
     args = parser.parse_args(argv)
+    if args.coco_classes:
+        if args.classes:
+            parser.error('--classes and --coco-classes exclude each other')
+        from mmdet.datasets import CocoDataset
+        args.classes = list(CocoDataset.METAINFO['classes'])
     out = args.out.resolve()
     for src in (args.xml_dir, args.img_dir):
         if src.resolve() in (out, *out.parents):

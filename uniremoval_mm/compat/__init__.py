@@ -3,13 +3,14 @@
 One module per problem; each module's docstring states the error it fixes and when it
 can be removed. :func:`apply_all` is called once when ``uniremoval_mm`` is imported.
 """
-from . import mmengine_checkpoint, offline_imports
+from . import cpu_distributed, mmengine_checkpoint, offline_imports
 
 
 def apply_all() -> None:
     """Apply every shim (idempotent); ``offline_imports`` first, before mmagic loads."""
     offline_imports.apply()
     mmengine_checkpoint.apply()
+    cpu_distributed.apply()
 
 
-__all__ = ['apply_all', 'mmengine_checkpoint', 'offline_imports']
+__all__ = ['apply_all', 'cpu_distributed', 'mmengine_checkpoint', 'offline_imports']

@@ -74,18 +74,19 @@ def load_config(path: str,
         Config: The ready config.
 
     Raises:
-        UsageError: If ``path`` is not a file, if ``--amp`` or a launcher is asked
-            for without a GPU, or ``--auto-scale-lr`` for a config without
-            ``auto_scale_lr.base_batch_size``.
+        UsageError: If ``path`` is not a file, if ``--amp`` or the slurm / mpi
+            launcher is asked for without a GPU (``pytorch`` runs on CPU with gloo),
+            or ``--auto-scale-lr`` for a config without ``auto_scale_lr.base_batch_size``.
     """
     if not Path(path).is_file():
         raise UsageError(f'config file not found: {path}')
-    if launcher != 'none':
+    if launcher in ('slurm', 'mpi'):
         import torch
         if not torch.cuda.is_available():
             raise UsageError(
                 f'--launcher {launcher} needs CUDA GPUs: mmengine 0.10.7 binds every '
-                'process to a GPU (torch.cuda.set_device); none is visible')
+                'process to a GPU (torch.cuda.set_device); none is visible (on CPU, use '
+                '--launcher pytorch: gloo)')
     cfg = Config.fromfile(path)
     cfg.launcher = launcher
     if cfg_options:

@@ -1,3 +1,4 @@
 from .no_reference import NoReferenceQuality, dark_channel_density
+from .restoration_quality import RestorationQualityMetric
 
-__all__ = ['NoReferenceQuality', 'dark_channel_density']
+__all__ = ['NoReferenceQuality', 'dark_channel_density', 'RestorationQualityMetric']

@@ -1,7 +1,10 @@
 """UniRemovalPreprocessor: restore every image before any MMDetection detector sees it."""
-from typing import List, Optional, Sequence, Union
+import copy
+import warnings
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch
+import torch.nn.functional as F
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -9,21 +12,35 @@ from torch import Tensor
 
 from ..teachers.frozen_teacher import load_weights
 
+TRAIN_MODES = ('restored', 'raw', 'both')
+REG_LOSS = 'restorer.loss_reg'
+
 
 @MODELS.register_module()
 class UniRemovalPreprocessor(DetDataPreprocessor):
     """mmdet's ``DetDataPreprocessor`` with a restorer in front, in train, val and test.
 
     Each raw image (uint8, in the pipeline's channel order) is turned into RGB in
-    [0, 1], restored, and turned back; then mmdet's own steps run unchanged (BGR→RGB if
-    asked, normalisation with the detector's mean/std, padding to ``pad_size_divisor``,
-    ``batch_input_shape``, batch augments). So the restorer can be added to any
-    detector config without touching the rest::
+    [0, 1], restored (in float32, outside autocast, clamped to [0, 1]), and turned back;
+    then mmdet's own steps run unchanged (BGR→RGB if asked, normalisation with the
+    detector's mean/std, padding to ``pad_size_divisor``, ``batch_input_shape``, batch
+    augments). So the restorer can be added to any detector config without touching
+    the rest::
 
         data_preprocessor=dict(type='UniRemovalPreprocessor',
                                restorer=dict(type='mmagic.UniRemovalNetS'),
-                               restorer_checkpoint='stage1.pth', mean=..., std=...,
-                               bgr_to_rgb=True, pad_size_divisor=32)
+                               restorer_checkpoint='stage1.pth')
+
+    (``mean``, ``std``, ``bgr_to_rgb``, ``pad_size_divisor`` come from the base
+    detector config through ``_base_`` merging.) A detector checkpoint saved without the
+    pre-processor loads into it: only the ``data_preprocessor.restorer.*`` keys are
+    missing, and they keep ``restorer_checkpoint``'s weights.
+
+    Joint fine-tuning (``freeze=False``) trains the restorer by the detection loss. With
+    ``reg_weight > 0`` the restorer's output is also kept close (L1) to the output of a
+    frozen copy of the initial restorer; that loss, ``restorer.loss_reg``, joins the
+    detector's loss dict through :class:`RestorerLossHook` (``custom_hooks``), because
+    mmdet calls the detector's ``loss()`` after the pre-processor and cannot see it.
 
     Args:
         restorer (dict): The restoration network's config (our networks are in mmagic's
@@ -37,6 +54,22 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
             it trainable by the detection loss (joint fine-tuning). Defaults to True.
         input_channel_order (str): Channel order of the pipeline's images: ``'bgr'``
             (mmdet's ``LoadImageFromFile``) or ``'rgb'``. Defaults to ``'bgr'``.
+        train_mode (str): What the detector is trained on: ``'restored'`` images,
+            ``'raw'`` (degraded) images, or ``'both'`` (each batch twice, raw then
+            restored, with duplicated data samples, as LQIT does). Validation and
+            testing always use restored images. Defaults to ``'restored'``.
+        reg_weight (float): Weight of the restoration regulariser
+            ``restorer.loss_reg`` (needs ``freeze=False``); 0 turns it off.
+            Defaults to 0.
+        tile (dict, optional): Restore images tile by tile: ``dict(size=512,
+            overlap=32)`` (pixels; ``overlap < size``), blended by
+            ``uniremoval_mm.apis.tiling.tiled_forward``, so memory is bounded by the
+            tile, not the image. Images no larger than a tile are restored whole.
+            Defaults to None (whole images).
+        keep_restored (bool): At validation / test time, store each restored image
+            (uint8, the pipeline's channel order, cropped to the image content: without
+            the pipeline's or the batch's padding) in its data sample as
+            ``restored_img``, for :class:`RestorationQualityMetric`. Defaults to False.
         **kwargs: Arguments of ``DetDataPreprocessor`` (``mean``, ``std``,
             ``bgr_to_rgb``, ``pad_size_divisor``, ...).
     """
@@ -47,23 +80,42 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                  restorer_converter: Optional[dict] = None,
                  freeze: bool = True,
                  input_channel_order: str = 'bgr',
+                 train_mode: str = 'restored',
+                 reg_weight: float = 0.0,
+                 tile: Optional[dict] = None,
+                 keep_restored: bool = False,
                  **kwargs) -> None:
+        _check_normalisation(kwargs, input_channel_order)
         super().__init__(**kwargs)
         if input_channel_order not in ('bgr', 'rgb'):
             raise ValueError("data_preprocessor.input_channel_order must be 'bgr' or 'rgb', "
                              f'got {input_channel_order!r}')
+        if train_mode not in TRAIN_MODES:
+            raise ValueError(f'data_preprocessor.train_mode must be one of {TRAIN_MODES}, '
+                             f'got {train_mode!r}')
+        if not freeze and train_mode == 'raw':
+            raise ValueError("data_preprocessor.freeze=False with train_mode='raw': the "
+                             'restorer would never be trained; freeze it or train on restored')
+        if reg_weight < 0 or (reg_weight > 0 and freeze):
+            raise ValueError('data_preprocessor.reg_weight must be >= 0, and > 0 only with '
+                             f'freeze=False (a frozen restorer needs no regulariser), got '
+                             f'{reg_weight} with freeze={freeze}')
+        self.tile = _check_tile(tile)
         self.restorer = ROOT_MODELS.build(restorer)
         if restorer_checkpoint is not None:
             load_weights(self.restorer, restorer_checkpoint, restorer_converter)
         self.freeze = freeze
         self.input_channel_order = input_channel_order
+        self.train_mode = train_mode
+        self.reg_weight = float(reg_weight)
+        self.keep_restored = keep_restored
         if freeze:
-            for p in self.restorer.parameters():
-                p.requires_grad_(False)
-            self.restorer.eval()
+            _freeze(self.restorer)
+        self.restorer_init = _freeze(copy.deepcopy(self.restorer)) if reg_weight > 0 else None
+        self._pending_losses: Dict[str, Tensor] = {}
 
     def train(self, mode: bool = True) -> 'UniRemovalPreprocessor':
-        """Set the mode; a frozen restorer stays in eval mode.
+        """Set the mode; a frozen restorer (and the regulariser's copy) stays in eval.
 
         Args:
             mode (bool): Training mode.
@@ -74,7 +126,21 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         super().train(mode)
         if self.freeze:
             self.restorer.eval()
+        if self.restorer_init is not None:
+            self.restorer_init.eval()
         return self
+
+    def _run(self, net: torch.nn.Module, x: Tensor) -> Tensor:
+        """``net`` on one (1, 3, H, W) RGB [0, 1] image: float32, tiled if asked."""
+        device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
+        with torch.autocast(device_type=device_type, enabled=False):
+            if self.tile is None or max(x.shape[-2:]) <= self.tile['size']:
+                y = net(x)
+            else:
+                from uniremoval_mm.apis.tiling import tiled_forward
+                y = tiled_forward(net, x, self.tile['size'], self.tile['overlap'],
+                                  align=getattr(net, 'multiple', 1))
+        return y.float().clamp(0, 1)
 
     def restore(self, inputs: Union[Tensor, Sequence[Tensor]]) -> List[Tensor]:
         """Restore raw images; return them in the same channel order and 0-255 scale.
@@ -84,30 +150,161 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                 batch, in 0-255 and ``input_channel_order``.
 
         Returns:
-            list[Tensor]: Restored float images, each (3, H, W), same order and scale.
+            list[Tensor]: Restored float32 images, each (3, H, W), same order and scale.
         """
-        out = []
+        out, reg = [], []
+        grad = torch.is_grad_enabled() and not self.freeze
         for img in inputs:
-            x = self.cast_data(img).float().div(255)
+            x = self.cast_data(img).float().div(255)[None]
             if self.input_channel_order == 'bgr':
-                x = x.flip(0)
-            with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze):
-                y = self.restorer(x[None])[0].clamp(0, 1)
+                x = x.flip(1)
+            with torch.set_grad_enabled(grad):
+                y = self._run(self.restorer, x)
+            if grad and self.restorer_init is not None:
+                with torch.no_grad():
+                    y0 = self._run(self.restorer_init, x)
+                reg.append(F.l1_loss(y, y0))
             if self.input_channel_order == 'bgr':
-                y = y.flip(0)
-            out.append(y * 255)
+                y = y.flip(1)
+            out.append(y[0] * 255)
+        if reg:
+            self._pending_losses[REG_LOSS] = self.reg_weight * torch.stack(reg).mean()
         return out
 
+    def pop_losses(self) -> Dict[str, Tensor]:
+        """The restorer's losses of the last training batch (then forgotten).
+
+        Returns:
+            dict[str, Tensor]: ``{'restorer.loss_reg': ...}`` when the regulariser is
+            on, else empty.
+        """
+        losses, self._pending_losses = self._pending_losses, {}
+        return losses
+
     def forward(self, data: dict, training: bool = False) -> dict:
-        """Restore, then run mmdet's preprocessing.
+        """Restore (per ``train_mode`` when training), then run mmdet's preprocessing.
 
         Args:
             data (dict): ``inputs`` and ``data_samples`` from the dataloader.
             training (bool): Training mode (enables batch augments).
 
         Returns:
-            dict: What ``DetDataPreprocessor`` returns.
+            dict: What ``DetDataPreprocessor`` returns; with ``train_mode='both'`` the
+            batch holds the raw images then the restored ones.
+
+        Raises:
+            RuntimeError: If the regulariser's loss of the previous batch never reached
+                the detector's loss dict (no :class:`RestorerLossHook`).
         """
+        if training and self._pending_losses:
+            raise RuntimeError(
+                'data_preprocessor.reg_weight > 0 but restorer.loss_reg never reached the '
+                "detector's loss dict: add custom_hooks=[dict(type='RestorerLossHook')]")
         data = dict(data)
-        data['inputs'] = self.restore(data['inputs'])
-        return super().forward(data, training)
+        mode = self.train_mode if training else 'restored'
+        if mode == 'restored':
+            data['inputs'] = self.restore(data['inputs'])
+        elif mode == 'both':
+            raw = [self.cast_data(img).float() for img in data['inputs']]
+            data['inputs'] = raw + self.restore(data['inputs'])
+            samples = data.get('data_samples')
+            if samples is not None:
+                data['data_samples'] = list(samples) + [copy.deepcopy(s) for s in samples]
+        restored = data['inputs'] if mode == 'restored' else None
+        out = super().forward(data, training)
+        if self.keep_restored and not training and restored is not None:
+            for img, sample in zip(restored, out['data_samples']):
+                h, w = _content_shape(sample)
+                sample.restored_img = img[:, :h, :w].detach().round().byte().cpu()
+        return out
+
+
+def attach_restorer_losses(detector: torch.nn.Module):
+    """Make ``detector``'s loss dict carry its pre-processor's restorer losses.
+
+    Registers a forward hook on the detector (the unwrapped model, never DDP: the hook
+    then runs inside DDP's forward) that merges
+    :meth:`UniRemovalPreprocessor.pop_losses` into the dict ``mode='loss'`` returns.
+
+    Args:
+        detector (nn.Module): An mmdet detector whose ``data_preprocessor`` is a
+            :class:`UniRemovalPreprocessor`.
+
+    Returns:
+        torch.utils.hooks.RemovableHandle: The hook's handle.
+
+    Raises:
+        TypeError: If the detector has no :class:`UniRemovalPreprocessor`.
+    """
+    pre = getattr(detector, 'data_preprocessor', None)
+    if not isinstance(pre, UniRemovalPreprocessor):
+        raise TypeError('RestorerLossHook needs model.data_preprocessor to be a '
+                        f'UniRemovalPreprocessor, got {type(pre).__name__}')
+
+    def merge(module, args, kwargs, output):
+        if isinstance(output, dict):
+            output.update(pre.pop_losses())
+        return output
+
+    return detector.register_forward_hook(merge, with_kwargs=True)
+
+
+def _content_shape(sample) -> tuple:
+    """(h, w) of the image content: ``img_shape`` less any padding the pipeline added.
+
+    mmdet's ``Pad`` transform sets ``img_shape`` to the padded size; the resized image
+    itself is ``ori_shape`` times ``scale_factor`` (w, h).
+    """
+    h, w = sample.img_shape[:2]
+    if 'ori_shape' in sample and 'scale_factor' in sample:
+        (oh, ow), (sw, sh) = sample.ori_shape[:2], sample.scale_factor[:2]
+        h, w = min(h, int(round(oh * sh))), min(w, int(round(ow * sw)))
+    return h, w
+
+
+def _freeze(module: torch.nn.Module) -> torch.nn.Module:
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module.eval()
+
+
+def _check_tile(tile: Optional[dict]) -> Optional[dict]:
+    if tile is None:
+        return None
+    if not isinstance(tile, dict) or set(tile) - {'size', 'overlap'} or 'size' not in tile:
+        raise ValueError('data_preprocessor.tile must be dict(size=..., overlap=...), '
+                         f'got {tile!r}')
+    size, overlap = tile['size'], tile.get('overlap', 0)
+    ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (size, overlap))
+    if not ints or size < 16 or not 0 <= overlap < size // 2:
+        raise ValueError('data_preprocessor.tile needs int size >= 16 and 0 <= overlap < '
+                         f'size / 2, got size={size!r}, overlap={overlap!r}')
+    return dict(size=size, overlap=overlap)
+
+
+def _check_normalisation(kwargs: dict, input_channel_order: str) -> None:
+    """Catch normalisation settings that cannot match what a detector expects."""
+    for name, limit in (('mean', 1.0), ('std', 0.999)):  # std 1 (caffe style) is fine
+        values = kwargs.get(name)
+        if values is not None and max(abs(float(v)) for v in values) <= limit \
+                and any(float(v) != 0 for v in values):
+            raise ValueError(
+                f'data_preprocessor.{name}={list(values)} is on the 0-1 scale, but mmdet '
+                'normalises 0-255 images (e.g. mean=[123.675, 116.28, 103.53]); the '
+                'restorer\'s 0-1 range is internal')
+    mean = kwargs.get('mean')
+    if kwargs.get('bgr_to_rgb') and input_channel_order == 'rgb':
+        warnings.warn("data_preprocessor.bgr_to_rgb=True with input_channel_order='rgb' "
+                      'turns the RGB images into BGR before normalisation: set one of them '
+                      'to match your pipeline')
+    elif mean is not None and len(mean) == 3 and not kwargs.get('rgb_to_bgr'):
+        seen = 'rgb' if (input_channel_order == 'rgb') != bool(kwargs.get('bgr_to_rgb')) \
+            else 'bgr'
+        # ImageNet / COCO statistics fall from red to blue: in BGR order they rise
+        looks = 'rgb' if mean[0] > mean[1] > mean[2] else 'bgr' if mean[0] < mean[1] < mean[
+            2] else None
+        if looks is not None and looks != seen:
+            warnings.warn(f'data_preprocessor.mean={list(mean)} looks {looks.upper()}-ordered '
+                          f'but the detector gets {seen.upper()} images (input_channel_order='
+                          f"'{input_channel_order}', bgr_to_rgb={bool(kwargs.get('bgr_to_rgb'))})"
+                          ': check bgr_to_rgb')

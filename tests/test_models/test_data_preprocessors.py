@@ -1,0 +1,167 @@
+"""UniRemovalPreprocessor's options: train modes, regulariser, AMP, tiling, checks, loading."""
+import pytest
+import torch
+from mmdet.models.data_preprocessors import DetDataPreprocessor
+from mmdet.registry import MODELS
+from mmengine.registry import DefaultScope
+
+import uniremoval_mm  # noqa: F401
+from uniremoval_mm.models.data_preprocessors import attach_restorer_losses
+from .test_uniremoval_preprocessor import DET, TINY, _build, _data
+
+
+class RedToZero(torch.nn.Module):
+    """Pointwise and recognisable: RGB channel 0 (red) becomes 0; records its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(x)
+        return torch.cat([torch.zeros_like(x[:, :1]), x[:, 1:]], 1)
+
+
+def _off_identity(pre):
+    """A new UniRemovalNet is the identity with zero tails: move it so gradients flow."""
+    for p in pre.restorer.parameters():
+        if not p.detach().any():
+            torch.nn.init.constant_(p, 0.01)
+
+
+def _tiny_rtmdet(**pre_kwargs):
+    from mmengine.hub import get_config
+    cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py').model
+    cfg.backbone.init_cfg = None
+    cfg.bbox_head.num_classes = 3
+    cfg.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY, **DET,
+                                 **pre_kwargs)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        torch.manual_seed(0)
+        return MODELS.build(cfg)
+
+
+def test_train_modes():
+    raw = _build(train_mode='raw')
+    raw.restorer = RedToZero()
+    plain = DetDataPreprocessor(**DET)
+    torch.testing.assert_close(raw(_data(), training=True)['inputs'],
+                               plain(_data(), training=True)['inputs'])
+    assert not raw.restorer.seen
+    assert raw(_data(), training=False)['inputs'][:, 0, :30, :41].eq(-123.675 / 58.395).all()
+
+    both = _build(train_mode='both')
+    both.restorer = RedToZero()
+    data = _data()
+    out = both(data, training=True)
+    assert out['inputs'].shape[0] == 4 and len(out['data_samples']) == 4
+    torch.testing.assert_close(out['inputs'][:2], plain(_data(), training=True)['inputs'])
+    assert out['inputs'][2:, 0, :30, :41].eq(-123.675 / 58.395).all()
+    assert out['data_samples'][2] is not out['data_samples'][0]
+    torch.testing.assert_close(out['data_samples'][2].gt_instances.bboxes,
+                               out['data_samples'][0].gt_instances.bboxes)
+    assert both(_data(), training=False)['inputs'].shape[0] == 2  # test: restored only
+    with pytest.raises(ValueError, match='train_mode'):
+        _build(train_mode='enhanced')
+    with pytest.raises(ValueError, match='freeze=False'):
+        _build(train_mode='raw', freeze=False)
+
+
+def test_regulariser_reaches_the_loss_dict_and_trains_the_restorer():
+    model = _tiny_rtmdet(freeze=False, reg_weight=0.5)
+    pre = model.data_preprocessor
+    assert all(not p.requires_grad for p in pre.restorer_init.parameters())
+    _off_identity(pre)  # now it differs from its initial copy (the identity)
+    attach_restorer_losses(model)
+    model.train()
+    losses = model(**pre(_data(), training=True), mode='loss')
+    assert float(losses['restorer.loss_reg']) > 0
+    loss, _ = model.parse_losses(losses)
+    loss.backward()
+    assert all(p.grad is not None for p in pre.restorer.parameters())
+    # without the hook the loss would be lost: the next batch says so
+    pre(_data(), training=True)
+    with pytest.raises(RuntimeError, match='RestorerLossHook'):
+        pre(_data(), training=True)
+    with pytest.raises(ValueError, match='reg_weight'):
+        _build(reg_weight=0.1)  # frozen
+    with pytest.raises(TypeError, match='UniRemovalPreprocessor'):
+        attach_restorer_losses(torch.nn.Linear(1, 1))
+
+
+def test_restorer_runs_in_float32_under_autocast():
+    pre = _build()
+    pre.restorer = RedToZero()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        restored = pre.restore(_data()['inputs'])
+    assert all(x.dtype == torch.float32 for x in pre.restorer.seen)
+    assert all(r.dtype == torch.float32 and torch.isfinite(r).all() for r in restored)
+    assert all(0 <= float(r.min()) and float(r.max()) <= 255 for r in restored)
+
+
+def test_tiled_restoration_matches_whole_for_a_pointwise_restorer():
+    whole, tiled = _build(), _build(tile=dict(size=16, overlap=4))
+    conv = torch.nn.Conv2d(3, 3, 1)
+    whole.restorer = tiled.restorer = conv
+    a, b = whole.restore(_data()['inputs']), tiled.restore(_data()['inputs'])
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, atol=1e-3, rtol=0)
+    for bad in (dict(size=8, overlap=0), dict(size=64, overlap=32), dict(size=64.5),
+                dict(overlap=4), dict(size=64, stride=8)):
+        with pytest.raises(ValueError, match='data_preprocessor.tile'):
+            _build(tile=bad)
+
+
+def test_normalisation_settings_a_detector_cannot_want():
+    with pytest.raises(ValueError, match='data_preprocessor.mean'):
+        _build_raw(mean=[0.485, 0.456, 0.406], std=[58.395, 57.12, 57.375])
+    with pytest.warns(UserWarning, match='bgr_to_rgb'):  # RGB statistics on BGR images
+        _build_raw(mean=DET['mean'], std=DET['std'], bgr_to_rgb=False)
+    with pytest.warns(UserWarning, match='bgr_to_rgb'):
+        _build_raw(mean=DET['mean'], std=DET['std'], bgr_to_rgb=True,
+                   input_channel_order='rgb')
+    _build_raw(mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)  # caffe
+    _build_raw(mean=[0, 0, 0], std=[1, 1, 1])  # YOLOX-style: no warning, no error
+
+
+def _build_raw(**kwargs):
+    import warnings
+    with DefaultScope.overwrite_default_scope('mmdet'), warnings.catch_warnings():
+        if 'bgr_to_rgb' not in kwargs or kwargs['bgr_to_rgb'] is True and \
+                kwargs.get('input_channel_order', 'bgr') == 'bgr':
+            warnings.simplefilter('error')  # a consistent setting must not warn
+        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY, **kwargs))
+
+
+def test_keep_restored_stores_the_cropped_image_at_test_time():
+    pre = _build(keep_restored=True)
+    out = pre(_data(), training=False)
+    assert out['data_samples'][1].restored_img.shape == (3, 30, 41)
+    assert out['data_samples'][1].restored_img.dtype == torch.uint8
+    assert 'restored_img' not in pre(_data(), training=True)['data_samples'][0]
+    # mmdet's Pad transform (RTMDet / YOLOX test pipelines) sets img_shape to the padded
+    # size: the stored image is still only the content, ori_shape x scale_factor
+    data = _data(sizes=((40, 64), (40, 64)))
+    data['data_samples'][1].set_metainfo(dict(ori_shape=(15, 20), scale_factor=(2.0, 2.0)))
+    assert pre(data, training=False)['data_samples'][1].restored_img.shape == (3, 30, 40)
+
+
+def test_a_plain_detector_checkpoint_loads(tmp_path):
+    """Only the restorer's keys are missing, and they keep restorer_checkpoint's weights."""
+    from mmengine.runner.checkpoint import load_checkpoint
+    plain = _tiny_rtmdet()
+    plain.data_preprocessor = DetDataPreprocessor(**DET)
+    torch.nn.init.constant_(plain.bbox_head.rtm_cls[0].bias, 0.123)
+    det_ckpt = tmp_path / 'detector.pth'
+    torch.save({'state_dict': plain.state_dict(), 'meta': {}}, det_ckpt)
+    restorer = MODELS.build(dict(TINY, zero_init_tail=False))
+    torch.save(restorer.state_dict(), tmp_path / 'restorer.pth')
+
+    ours = _tiny_rtmdet(restorer_checkpoint=str(tmp_path / 'restorer.pth'))
+    missing = set(ours.state_dict()) - set(plain.state_dict())
+    assert missing and all(k.startswith('data_preprocessor.restorer.') for k in missing)
+    load_checkpoint(ours, str(det_ckpt), map_location='cpu', strict=False)
+    torch.testing.assert_close(ours.bbox_head.rtm_cls[0].bias,
+                               torch.full_like(ours.bbox_head.rtm_cls[0].bias, 0.123))
+    torch.testing.assert_close(ours.data_preprocessor.restorer.tail.weight,
+                               restorer.tail.weight)

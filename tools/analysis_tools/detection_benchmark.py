@@ -1,0 +1,194 @@
+#!/usr/bin/env python
+"""Detection benchmark: a detector on clean, degraded and restored copies of its val set.
+
+Usage:
+    python tools/analysis_tools/detection_benchmark.py DET_CONFIG DET_CHECKPOINT
+        [--restorer UniRemovalNetS | RESTORATION_CONFIG.py] [--restorer-checkpoint CKPT]
+        [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
+        [--modes raw restored] [--label NAME] [--work-dir DIR]
+
+Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
+(``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
+``DATA_ROOT/val.json`` + ``val/`` (``clean``) or ``DATA_ROOT/<set>/val.json`` +
+``<set>/images/`` (what ``make_degraded_coco.py`` writes) and, for ``restored``, puts a
+frozen ``UniRemovalPreprocessor`` in front (with ``RestorationQualityMetric`` against the
+clean images). A DET_CONFIG that already has a ``UniRemovalPreprocessor`` (a jointly
+fine-tuned detector) is run as it is in mode ``restored``. Prints a markdown table (COCO
+bbox mAP, mAP_50; the share of the mAP lost to the degradation that restoring wins back;
+PSNR of input and restored) and writes ``WORK_DIR/<label>.json`` and ``<label>.md``.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # run from a clone, uninstalled
+
+SETS = ('clean', 'haze', 'rain', 'blur', 'noise', 'mixed')
+MODES = ('raw', 'restored')
+
+
+def restorer_config(spec: str) -> dict:
+    """The restorer's model config from a type name or a restoration config file.
+
+    Args:
+        spec (str): A registered network name (``UniRemovalNetS``) or a config whose
+            ``model.generator`` (a distiller / editor) or ``model`` is the network.
+
+    Returns:
+        dict: A config buildable from mmdet's scope (type prefixed with ``mmagic.``).
+    """
+    if not spec.endswith('.py'):
+        return dict(type=spec if '.' in spec else f'mmagic.{spec}')
+    from mmengine.config import Config
+    model = Config.fromfile(spec).model
+    net = model.get('generator', model).to_dict()
+    if '.' not in net['type']:
+        net['type'] = f'mmagic.{net["type"]}'
+    return net
+
+
+def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optional[dict],
+                   restorer_checkpoint: Optional[str]) -> str:
+    """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``."""
+    root = data_root.resolve()
+    ann, img = (root / 'val.json', root / 'val') if name == 'clean' else (
+        root / name / 'val.json', root / name / 'images')
+    for path in (ann, img):
+        if not path.exists():
+            raise FileNotFoundError(f'{path} not found (make it with make_degraded_coco.py)')
+    lines = [f'_base_ = {str(det_config.resolve())!r}',
+             'test_dataloader = dict(dataset=dict(',
+             f'    data_root={str(root) + "/"!r}, ann_file={str(ann)!r},',
+             f'    data_prefix=dict(img={str(img) + "/"!r})))']
+    metrics = [dict(type='CocoMetric', ann_file=str(ann), metric='bbox', format_only=False)]
+    scored = name != 'clean'  # PSNR / SSIM against the clean images
+    if restorer is not None:
+        pre = dict(type='UniRemovalPreprocessor', restorer=restorer,
+                   restorer_checkpoint=restorer_checkpoint, freeze=True, keep_restored=scored)
+        lines.append(f'model = dict(data_preprocessor={pre!r})')
+    elif _has_preprocessor(det_config):
+        lines.append(f'model = dict(data_preprocessor=dict(keep_restored={scored}))')
+    if scored and (restorer is not None or _has_preprocessor(det_config)):
+        metrics.append(dict(type='RestorationQualityMetric', ref_dir=str(root / 'val')))
+    lines.append(f'test_evaluator = {metrics!r}')
+    return '\n'.join(lines) + '\n'
+
+
+def _has_preprocessor(det_config: Path) -> bool:
+    from mmengine.config import Config
+    pre = Config.fromfile(str(det_config)).model.get('data_preprocessor', {})
+    return pre.get('type') == 'UniRemovalPreprocessor'
+
+
+def run_one(config: Path, checkpoint: str, work_dir: Path) -> Dict[str, float]:
+    """Run ``tools/test.py`` and return its metrics (from the run's json log).
+
+    Args:
+        config (Path): Config file.
+        checkpoint (str): Detector checkpoint.
+        work_dir (Path): The run's work dir.
+
+    Returns:
+        dict[str, float]: The metrics, plus ``seconds`` (wall time of the run).
+
+    Raises:
+        RuntimeError: If the run fails (its last output lines are in the message).
+    """
+    start = time.time()
+    proc = subprocess.run(
+        [sys.executable, str(REPO / 'tools' / 'test.py'), str(config), checkpoint,
+         '--work-dir', str(work_dir)], cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = '\n'.join((proc.stdout + proc.stderr).splitlines()[-15:])
+        raise RuntimeError(f'tools/test.py {config} failed:\n{tail}')
+    logs = sorted(work_dir.glob('*/*.json'), key=lambda p: p.stat().st_mtime)
+    metrics = json.loads(logs[-1].read_text())
+    metrics['seconds'] = round(time.time() - start, 1)
+    return metrics
+
+
+def table(rows: List[dict]) -> str:
+    """A markdown table: per set, raw vs restored mAP / mAP_50, recovered share, PSNR."""
+    by = {(r['set'], r['mode']): r for r in rows}
+    clean = by.get(('clean', 'raw'), {}).get('coco/bbox_mAP')
+    out = ['| set | raw mAP | raw mAP_50 | restored mAP | restored mAP_50 | recovered | '
+           'PSNR in → restored |', '|---|---|---|---|---|---|---|']
+    for name in dict.fromkeys(r['set'] for r in rows):
+        raw, res = by.get((name, 'raw'), {}), by.get((name, 'restored'), {})
+        cells = [name]
+        for r in (raw, res):
+            cells += [_fmt(r.get('coco/bbox_mAP')), _fmt(r.get('coco/bbox_mAP_50'))]
+        lost = None if clean is None or 'coco/bbox_mAP' not in raw else clean - raw[
+            'coco/bbox_mAP']
+        if name != 'clean' and lost is not None and lost < 0.01:
+            cells.append('(no loss)')  # a share of nothing means nothing
+        elif name != 'clean' and lost and 'coco/bbox_mAP' in res:
+            cells.append(f"{(res['coco/bbox_mAP'] - raw['coco/bbox_mAP']) / lost:+.0%}")
+        else:
+            cells.append('')
+        psnr = (res.get('restoration/input_PSNR'), res.get('restoration/PSNR'))
+        cells.append(f'{psnr[0]:.2f} → {psnr[1]:.2f} dB' if None not in psnr else '')
+        out.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(out)
+
+
+def _fmt(value) -> str:
+    return '' if value is None else f'{value:.3f}'
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', type=Path, help='detector config')
+    parser.add_argument('checkpoint', help='detector checkpoint')
+    parser.add_argument('--restorer', default='UniRemovalNetS',
+                        help='network type, or a restoration config (its model.generator)')
+    parser.add_argument('--restorer-checkpoint', help='restorer / stage-1 checkpoint')
+    parser.add_argument('--data-root', type=Path, default=Path('data/demo/detection'))
+    parser.add_argument('--sets', nargs='+', default=list(SETS))
+    parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES))
+    parser.add_argument('--label', default='benchmark', help='name of the json / md files')
+    parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/detection_benchmark'))
+    args = parser.parse_args(argv)
+    if not args.config.is_file():
+        parser.error(f'config not found: {args.config}')
+    builtin = _has_preprocessor(args.config)
+    if 'restored' in args.modes and not builtin and not args.restorer_checkpoint:
+        parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
+                     'restorer is the identity)')
+    restorer = None if builtin else restorer_config(args.restorer)
+    (args.work_dir / 'configs').mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in args.sets:
+        for mode in args.modes:
+            if builtin and mode == 'raw':
+                continue  # the pre-processor is part of this detector
+            run = f'{args.label}_{name}_{mode}'
+            cfg = args.work_dir / 'configs' / f'{run}.py'
+            try:
+                cfg.write_text(derived_config(
+                    args.config, args.data_root, name,
+                    restorer if mode == 'restored' else None, args.restorer_checkpoint))
+                metrics = run_one(cfg, args.checkpoint, args.work_dir / run)
+            except (FileNotFoundError, RuntimeError) as e:
+                print(f'detection_benchmark: {e}', file=sys.stderr)
+                return 1
+            rows.append(dict(set=name, mode=mode, **metrics))
+            print(f"{name:6s} {mode:8s} mAP {metrics.get('coco/bbox_mAP', 0):.3f} "
+                  f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
+                  f"({metrics['seconds']} s)", flush=True)
+    md = table(rows)
+    print(md)
+    (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(
+        config=str(args.config), checkpoint=args.checkpoint, restorer=restorer,
+        restorer_checkpoint=args.restorer_checkpoint, rows=rows), indent=1))
+    (args.work_dir / f'{args.label}.md').write_text(md + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
