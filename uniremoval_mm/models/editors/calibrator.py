@@ -57,8 +57,8 @@ class UniRemovalCalibrator(BaseEditModel):
         init_checkpoint (str, optional): The stage-1 checkpoint (a distiller
             checkpoint, whose ``generator.`` keys are taken, or a bare student state
             dict), or a work dir (its latest checkpoint), loaded with
-            ``weights_only=True`` into the student and its frozen reference. None: keep the generator's own initialisation (tests only).
-            Defaults to None.
+            ``weights_only=True`` into the student and its frozen reference. None:
+            keep the generator's own initialisation (tests only). Defaults to None.
         content_loss (dict, optional): ℓ to the frozen stage-1 output. Defaults to
             Charbonnier, weight 1.0.
         identity_loss (dict, optional): ℓ on clean photos. Defaults to Charbonnier,
