@@ -169,7 +169,7 @@ class UniRemovalNet(nn.Module):
     def _pad(self, x: Tensor) -> Tuple[Tensor, int, int]:
         h, w = x.shape[-2:]
         ph, pw = -h % self.multiple, -w % self.multiple
-        if ph or pw:
+        if ph or pw or torch.jit.is_tracing():  # a traced graph must pad for any size
             mode = self.pad_mode
             if mode == 'reflect' and (ph >= h or pw >= w):
                 mode = 'replicate'  # reflect cannot pad by more than the size
