@@ -23,7 +23,8 @@ def test_models_are_known_and_teachers_deduplicated():
 
 def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     out = tmp_path / 'bench.json'
-    rc = benchmark.main(['--models', 'student-T', 'nafnet-w32', 'detector', 'detector+T',
+    rc = benchmark.main(['--models', 'student-T', 'student-T:training-path', 'nafnet-w32',
+                         'detector', 'detector+T',
                          '--sizes', '17', '24', '--det-size', '40', '56', '--runs', '2',
                          '--warmup', '1', '--in-process', '--threads', '1', '--check-size',
                          '24', '--out', str(out)])
@@ -43,6 +44,9 @@ def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     # the restorer's parameters and MACs are counted with the detector's
     assert by_name['detector+T']['params'] > by_name['detector']['params']
     assert by_name['detector+T']['sizes'][0]['macs'] > by_name['detector']['sizes'][0]['macs']
+    fast, slow = by_name['student-T'], by_name['student-T:training-path']
+    assert fast['params'] == slow['params']
+    assert fast['sizes'][0]['macs'] == slow['sizes'][0]['macs']
     checks = {c['check'] for c in data['checks']}
     assert 'student-S vs nafnet-w32 at 24: speed-up' not in checks  # S not measured
     assert any(c.startswith('nafnet-w32 at 24') for c in checks)

@@ -22,8 +22,9 @@ The same run also times a 2048x2048 fp32 matmul (at the start and at the end: th
 machine may be shared) and checks the issue's targets (student-S against NAFNet-w32 and
 Restormer, achieved FLOP/s against the matmul rate, the detector's overhead).
 
-Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, in their
-inference form, see ``UniRemovalNet.forward``), ``teacher:NAME`` (each network in
+Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, through
+their inference path ``forward_fast``; ``student-S:training-path`` etc. time the same
+network through its training path, for comparison), ``teacher:NAME`` (each network in
 ``configs/_base_/teachers.py``, one per distinct architecture), ``nafnet-w32``
 (mmagic's ``NAFNet`` built from its SIDD config with ``mid_channels=32``: the NAFNet
 paper's SIDD width-32 model), ``restormer`` (mmagic's Restormer from
@@ -92,9 +93,22 @@ def teacher_cfgs() -> Dict[str, dict]:
     return out
 
 
+class _TrainingPath(nn.Module):
+    """A student timed through its training path (what inference cost before its
+    inference path, ``UniRemovalNet.forward_fast``)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x, return_features=True)[0]
+
+
 def model_names() -> List[str]:
     """Every model this script knows, in the order of the table."""
-    return ([f'student-{s}' for s in STUDENTS] + list(teacher_cfgs()) +
+    return ([f'student-{s}' for s in STUDENTS] +
+            [f'student-{s}:training-path' for s in STUDENTS] + list(teacher_cfgs()) +
             ['nafnet-w32', 'restormer', 'detector'] + [f'detector+{s}' for s in STUDENTS])
 
 
@@ -112,7 +126,9 @@ def build_restorer(name: str) -> nn.Module:
     torch.manual_seed(0)
     if name.startswith('student-'):
         from uniremoval_mm.models import build_uniremoval_net
-        return build_uniremoval_net(name.split('-', 1)[1]).eval()
+        size, _, path = name.split('-', 1)[1].partition(':')
+        net = build_uniremoval_net(size).eval()
+        return _TrainingPath(net).eval() if path else net
     if name == 'nafnet-w32':
         cfg = _generator_cfg(NAFNET_CFG, mid_channels=32)
     elif name == 'restormer':
