@@ -1,0 +1,88 @@
+"""UniRemovalNet's inference path (``forward_fast``): the same output as the training path,
+the same weights, used only where it may be."""
+import pytest
+import torch
+
+from uniremoval_mm.models import NAFBlock, UniRemovalNet, build_uniremoval_net
+from uniremoval_mm.models.students import uniremoval_net
+
+TINY = dict(width=4, enc_blocks=(1, 2), middle_blocks=1, dec_blocks=(2, 1))
+
+
+def _trained_like(net: torch.nn.Module) -> torch.nn.Module:
+    """Perturb every weight, zero-initialised scales and tail included."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    return net.eval()
+
+
+def _reference(net: UniRemovalNet, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return net(x, return_features=True)[0]  # the taps force the training path
+
+
+CASES = [((1, 3, 1, 1), None), ((1, 3, 37, 53), None), ((2, 3, 30, 45), None),
+         ((1, 3, 5, 2), None), ((3, 3, 17, 9), None),  # one band, one tile per block
+         ((1, 3, 23, 31), 7), ((2, 3, 17, 9), 7),  # one-pixel tiles, one-row bands
+         ((1, 3, 37, 53), 300), ((2, 3, 30, 45), 300)]  # a few bands and tiles per block
+
+
+@pytest.mark.parametrize('shape, tile_floats', CASES,
+                         ids=lambda c: 'x'.join(map(str, c)) if isinstance(c, tuple) else c)
+def test_fast_path_matches_the_training_path(shape, tile_floats, monkeypatch):
+    if tile_floats is not None:
+        monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', tile_floats)
+    net = _trained_like(UniRemovalNet(**TINY))
+    x = torch.rand(*shape)
+    before = x.clone()
+    with torch.inference_mode():
+        fast = net(x)
+    torch.testing.assert_close(fast, _reference(net, x), atol=1e-5, rtol=1e-5)
+    assert fast.shape == x.shape
+    torch.testing.assert_close(x, before, rtol=0, atol=0)  # the input is not written to
+
+
+@pytest.mark.parametrize('size', ['T', 'S', 'B'])
+def test_named_sizes_match_and_weights_load_unchanged(size):
+    net = _trained_like(build_uniremoval_net(size))
+    keys = {k: v.shape for k, v in build_uniremoval_net(size).state_dict().items()}
+    assert {k: v.shape for k, v in net.state_dict().items()} == keys  # no new state
+    other = build_uniremoval_net(size)
+    other.load_state_dict(net.state_dict(), strict=True)
+    x = torch.rand(1, 3, 41, 67)
+    with torch.no_grad():
+        fast = other.eval()(x)
+    ref = _reference(net, x)  # random deep nets reach large values: compare to their scale
+    torch.testing.assert_close(fast, ref, atol=1e-5 * float(ref.abs().max()), rtol=1e-5)
+
+
+def test_fast_path_only_without_gradients_in_eval(monkeypatch):
+    net = _trained_like(UniRemovalNet(**TINY))
+    calls = []
+    monkeypatch.setattr(UniRemovalNet, 'forward_fast',
+                        lambda self, x: calls.append(1) or x)
+    x = torch.rand(1, 3, 9, 11, requires_grad=True)
+    out = net(x)  # eval, gradients on: the differentiable path
+    out.sum().backward()
+    assert x.grad is not None and not calls
+    net.train()
+    with torch.no_grad():
+        net(x)
+    assert not calls
+    net.eval()
+    with torch.no_grad():
+        net(x, return_features=True)
+        assert not calls
+        net(x)
+    assert calls == [1]
+
+
+def test_block_nhwc_equals_block():
+    block = _trained_like(NAFBlock(6))
+    x = torch.randn(2, 6, 9, 11)
+    with torch.no_grad():
+        ref = block(x)
+        out = block.forward_nhwc(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)

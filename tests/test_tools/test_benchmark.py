@@ -1,0 +1,65 @@
+"""tools/analysis_tools/benchmark.py runs end to end on tiny sizes (a functional test: no
+timing is asserted)."""
+import importlib.util
+import json
+
+from ..conftest import REPO_ROOT
+
+_SPEC = importlib.util.spec_from_file_location(
+    'benchmark', REPO_ROOT / 'tools' / 'analysis_tools' / 'benchmark.py')
+benchmark = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(benchmark)
+
+
+def test_models_are_known_and_teachers_deduplicated():
+    names = benchmark.model_names()
+    for name in ('student-T', 'student-S', 'student-B', 'nafnet-w32', 'restormer', 'detector',
+                 'detector+S', 'teacher:aodnet', 'teacher:nafnet_sidd'):
+        assert name in names
+    # same networks as an earlier entry: not measured twice
+    assert 'teacher:prenet_heavy' not in names
+    assert 'teacher:restormer_rain13k' not in names
+
+
+def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
+    out = tmp_path / 'bench.json'
+    rc = benchmark.main(['--models', 'student-T', 'student-T:training-path', 'nafnet-w32',
+                         'detector', 'detector+T',
+                         '--sizes', '17', '24', '--det-size', '40', '56', '--runs', '2',
+                         '--warmup', '1', '--in-process', '--threads', '1', '--check-size',
+                         '24', '--out', str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert '| student-T | 0.076 | 17x17 |' in text
+    assert 'fp32 2048x2048 matmul' in text
+    data = json.loads(out.read_text())
+    assert data['matmul']['gflops'] > 0
+    by_name = {r['name']: r for r in data['results']}
+    assert [e['size'] for e in by_name['student-T']['sizes']] == [[17, 17], [24, 24]]
+    assert [e['size'] for e in by_name['detector']['sizes']] == [[40, 56]]
+    for r in data['results']:
+        for e in r['sizes']:
+            assert e['runs'] == 2 and e['min_s'] <= e['median_s'] <= e['max_s']
+            assert e['macs'] > 0
+    # the restorer's parameters and MACs are counted with the detector's
+    assert by_name['detector+T']['params'] > by_name['detector']['params']
+    assert by_name['detector+T']['sizes'][0]['macs'] > by_name['detector']['sizes'][0]['macs']
+    fast, slow = by_name['student-T'], by_name['student-T:training-path']
+    assert fast['params'] == slow['params']
+    assert fast['sizes'][0]['macs'] == slow['sizes'][0]['macs']
+    checks = {c['check'] for c in data['checks']}
+    assert 'student-S vs nafnet-w32 at 24: speed-up' not in checks  # S not measured
+    assert any(c.startswith('nafnet-w32 at 24') for c in checks)
+
+
+def test_worker_subprocess_reports_peak_memory(tmp_path):
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--models', 'student-T', '--sizes', '16', '--runs', '1', '--warmup',
+                           '1', '--threads', '1', '--no-macs', '--out', str(out)]) == 0
+    entry = json.loads(out.read_text())['results'][0]['sizes'][0]
+    assert entry['peak_mem_mib'] is not None and entry['peak_mem_mib'] >= 0
+    assert entry['macs'] is None
+
+
+def test_unknown_model_is_refused():
+    assert benchmark.main(['--models', 'resnet']) == 2
