@@ -64,7 +64,11 @@ def _resume_case(tmp_path, config, overrides):
 
 def test_stage1_resume_is_exact(tmp_path):
     make_paired_folder(tmp_path / 'clean' / 'train', [(48, 56), (40, 44)])
-    overrides = [f'train_dataloader.dataset.data_root={tmp_path}/clean/train',
+    # the run validates once, at its end: on made pairs (a clean clone has no demo data)
+    val = make_paired_folder(tmp_path / 'pairs', [(23, 31)], lq_dir='lq', gt_dir='gt',
+                             lq_suffix='', gt_suffix='')
+    overrides = [f'val_dataloader.{i}.dataset.data_root={val}' for i in range(5)]
+    overrides += [f'train_dataloader.dataset.data_root={tmp_path}/clean/train',
                  'train_dataloader.batch_size=5',
                  'train_dataloader.dataset.pipeline.1.crop_size=(32,32)',
                  'model.generator.type=UniRemovalNetT', 'train_cfg.val_interval=100',
@@ -88,5 +92,5 @@ def test_stage2_resume_is_exact_with_both_optimisers(tmp_path):
                  f'train_dataloader.dataset.datasets.1.data_root={tmp_path}/extra_clean',
                  'train_dataloader.dataset.datasets.0.pipeline.1.crop_size=(40,40)',
                  'train_dataloader.dataset.datasets.1.pipeline.1.crop_size=(40,40)',
-                 'train_cfg.val_interval=100']
+                 'train_cfg.val_interval=100', f'val_dataloader.dataset.data_root={photos}']
     _resume_case(tmp_path, REPO_ROOT / 'configs' / 'uniremoval_stage2.py', overrides)
