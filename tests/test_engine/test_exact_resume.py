@@ -69,10 +69,10 @@ def test_stage1_resume_is_exact(tmp_path):
                              lq_suffix='', gt_suffix='')
     overrides = [f'val_dataloader.{i}.dataset.data_root={val}' for i in range(5)]
     overrides += [f'train_dataloader.dataset.data_root={tmp_path}/clean/train',
-                 'train_dataloader.batch_size=5',
-                 'train_dataloader.dataset.pipeline.1.crop_size=(32,32)',
-                 'model.generator.type=UniRemovalNetT', 'train_cfg.val_interval=100',
-                 f'param_scheduler.T_max={TOTAL}']
+                  'train_dataloader.batch_size=5',
+                  'train_dataloader.dataset.pipeline.1.crop_size=(32,32)',
+                  'model.generator.type=UniRemovalNetT', 'train_cfg.val_interval=100',
+                  f'param_scheduler.T_max={TOTAL}']
     _resume_case(tmp_path, REPO_ROOT / 'configs' / 'uniremoval_stage1.py', overrides)
 
 
