@@ -68,3 +68,8 @@ val_evaluator = [
 test_evaluator = val_evaluator
 
 default_hooks = dict(checkpoint=dict(save_best='haze/PSNR', rule='greater'))
+# mmagic's per-image pictures, plus input | restored | target grids per degradation type
+# after each validation (work_dir/vis_grids/iter_N/<type>.jpg and the visualiser's
+# backends; add dict(type='TensorboardVisBackend') to vis_backends for TensorBoard)
+custom_hooks = [dict(type='BasicVisualizationHook', interval=1),
+                dict(type='RestorationGridHook', max_samples=3)]

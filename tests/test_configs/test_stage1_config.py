@@ -48,6 +48,8 @@ def test_stage1_trains_and_validates_per_type(tmp_path):
                           text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (work / 'iter_2.pth').is_file()  # the checkpoint sits with the logs, in --work-dir
+    for kind in ('haze', 'rain', 'blur', 'noise', 'mixed'):  # the pictures of validation
+        assert (work / 'vis_grids' / 'iter_2' / f'{kind}.jpg').is_file(), kind
     records = [json.loads(line) for line in
                next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     train = [r for r in records if 'igcl.loss' in r]

@@ -27,7 +27,7 @@ def test_haze_raises_the_dark_channel_and_restoration_is_measured_per_group():
     assert dark_channel_density(hazy / 255.) > dark_channel_density(clean / 255.) + 0.2
     noisy = (clean.float() + torch.randn(clean.shape, generator=torch.Generator().manual_seed(0))
              * 40).clamp(0, 255).to(torch.uint8)
-    metric = NoReferenceQuality()
+    metric = NoReferenceQuality(output_channel_order='rgb')
     batch = dict(inputs=[hazy, noisy, clean[:, :90, :90]])
     samples = [
         dict(degradation_type='hazy', output=dict(pred_img=clean.float(),
@@ -46,11 +46,12 @@ def test_haze_raises_the_dark_channel_and_restoration_is_measured_per_group():
 
 
 def test_bgr_inputs_are_flipped_and_bad_measures_refused():
-    img = _photo((100, 100))
-    metric = NoReferenceQuality(measures=('dark',))
+    img = _photo((100, 200))  # two 96-px NIQE blocks
+    metric = NoReferenceQuality(measures=('dark', 'niqe'))  # outputs BGR, as mmagic's
     metric.process(dict(inputs=[img.flip(0)]),
-                   [dict(img_channel_order='bgr', output=dict(pred_img=img.float()))])
+                   [dict(img_channel_order='bgr', output=dict(pred_img=img.flip(0).float()))])
     row = metric.results[0]
     assert row['dark_input'] == pytest.approx(row['dark_output'])
+    assert row['NIQE_input'] == pytest.approx(row['NIQE_output'])  # same image, same order
     with pytest.raises(ValueError, match='measures'):
         NoReferenceQuality(measures=('psnr',))

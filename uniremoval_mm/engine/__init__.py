@@ -1,3 +1,4 @@
 from .optim_wrapper import NonFiniteGuardOptimWrapper
+from .restoration_grid_hook import RestorationGridHook
 
-__all__ = ['NonFiniteGuardOptimWrapper']
+__all__ = ['NonFiniteGuardOptimWrapper', 'RestorationGridHook']

@@ -53,6 +53,8 @@ class NoReferenceQuality(BaseSampleWiseMetric):
     Args:
         group_key (str): Metainfo key to group by. Defaults to ``'degradation_type'``.
         measures (Sequence[str]): Of ``'niqe'`` and ``'dark'``. Defaults to both.
+        output_channel_order (str): Channel order of the predictions: mmagic's
+            ``destruct`` returns BGR. Defaults to ``'bgr'``.
         dark_patch (int): Dark-channel window. Defaults to 15.
         prefix (str, optional): Metric name prefix. Defaults to None.
     """
@@ -63,8 +65,13 @@ class NoReferenceQuality(BaseSampleWiseMetric):
                  group_key: str = 'degradation_type',
                  measures: Sequence[str] = ('niqe', 'dark'),
                  dark_patch: int = 15,
+                 output_channel_order: str = 'bgr',
                  prefix: Optional[str] = None) -> None:
         super().__init__(prefix=prefix)
+        if output_channel_order not in ('bgr', 'rgb'):
+            raise ValueError("output_channel_order must be 'bgr' or 'rgb', got "
+                             f'{output_channel_order!r}')
+        self.output_channel_order = output_channel_order
         unknown = sorted(set(measures) - {'niqe', 'dark'})
         if unknown or not measures:
             raise ValueError(f"measures must be a non-empty subset of ('niqe', 'dark'), "
@@ -94,10 +101,11 @@ class NoReferenceQuality(BaseSampleWiseMetric):
             output = sample['output']
             order = 'bgr' if str(sample.get('img_channel_order', 'rgb')).lower() == 'bgr' \
                 else 'rgb'
+            out_order = self.output_channel_order
             images = {'input': self._rgb01(inputs[i], order),
-                      'output': self._rgb01(output['pred_img'], 'rgb')}
+                      'output': self._rgb01(output['pred_img'], out_order)}
             if 'stage1_img' in output:
-                images['stage1'] = self._rgb01(output['stage1_img'], 'rgb')
+                images['stage1'] = self._rgb01(output['stage1_img'], out_order)
             row = {'group': str(sample.get(self.group_key, 'all'))}
             for name, img in images.items():
                 if 'niqe' in self.measures:
