@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..losses.utils import build_frozen
 from ..teachers.frozen_teacher import load_weights
+from .utils import missing_local_checkpoint, sample_types
 
 
 def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
@@ -111,8 +112,7 @@ class UniRemovalCalibrator(BaseEditModel):
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
             init_checkpoint = _resolve_checkpoint(init_checkpoint)
-            if not str(init_checkpoint).startswith(('http://', 'https://')) and not Path(
-                    init_checkpoint).is_file():
+            if missing_local_checkpoint(init_checkpoint):
                 raise FileNotFoundError(
                     f'model.init_checkpoint: {init_checkpoint} not found (stage 2 starts from '
                     'a stage-1 checkpoint: train stage 1 first, or point it at one)')
@@ -172,12 +172,6 @@ class UniRemovalCalibrator(BaseEditModel):
         predictions.set_tensor_data(dict(stage1_img=stage1.cpu()))
         return predictions
 
-    def _types(self, data_samples, n: int) -> List[Optional[str]]:
-        types = data_samples.metainfo.get(self.type_key)
-        if types is None:
-            return [None] * n
-        return list(types) if isinstance(types, (list, tuple)) else [types] * n
-
     def _labels(self, types: List[str], device) -> Optional[Tensor]:
         if self.degradation_types is None:
             return None
@@ -190,7 +184,7 @@ class UniRemovalCalibrator(BaseEditModel):
         return torch.tensor([self.degradation_types.index(t) for t in types], device=device)
 
     def _split(self, inputs: Tensor, data_samples):
-        types = self._types(data_samples, inputs.shape[0])
+        types = sample_types(data_samples, self.type_key, inputs.shape[0])
         clean = [i for i, t in enumerate(types) if t == self.clean_type]
         degraded = [i for i, t in enumerate(types) if t != self.clean_type]
         if not clean or not degraded:

@@ -1,7 +1,6 @@
 """Stage 1: multi-teacher knowledge distillation into one student, regularised by IGCL."""
 import copy
-from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -10,15 +9,7 @@ from mmagic.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-
-def _local_checkpoint_missing(cfg: Optional[dict]) -> Optional[str]:
-    """The checkpoint path of a teacher config if it is a local file that is missing."""
-    if not cfg:
-        return None
-    ckpt = cfg.get('checkpoint')
-    if ckpt and not str(ckpt).startswith(('http://', 'https://')) and not Path(ckpt).is_file():
-        return str(ckpt)
-    return None
+from .utils import missing_local_checkpoint, sample_types
 
 
 def _standardise(x: Tensor) -> Tensor:
@@ -125,7 +116,7 @@ class UniRemovalDistiller(BaseEditModel):
     def _resolve_teachers(teachers, fallbacks, policy) -> Dict[str, Optional[dict]]:
         resolved = {}
         for kind, cfg in teachers.items():
-            missing = _local_checkpoint_missing(cfg)
+            missing = missing_local_checkpoint((cfg or {}).get('checkpoint'))
             if missing is None:
                 resolved[kind] = copy.deepcopy(cfg)
                 continue
@@ -157,12 +148,6 @@ class UniRemovalDistiller(BaseEditModel):
                 self.adapters[f'{kind}__{s_tap}__{t_tap}'] = nn.Conv2d(
                     student_channels[s_tap], teacher.feature_channels[t_tap], 1)
 
-    def _types(self, data_samples, n: int) -> List[Optional[str]]:
-        types = data_samples.metainfo.get(self.type_key)
-        if types is None:
-            return [None] * n
-        return list(types) if isinstance(types, (list, tuple)) else [types] * n
-
     def forward_train(self, inputs: Tensor, data_samples=None, **kwargs) -> Dict[str, Tensor]:
         """The stage-1 losses of a mixed batch.
 
@@ -180,7 +165,7 @@ class UniRemovalDistiller(BaseEditModel):
         else:
             student, s_feats = self.generator(inputs), {}
         gt = data_samples.gt_img if 'gt_img' in data_samples else None
-        types = self._types(data_samples, n)
+        types = sample_types(data_samples, self.type_key, n)
         losses: Dict[str, Tensor] = {}
         positive = gt.clone() if gt is not None else None
         out_terms, feat_terms = [], []
