@@ -15,10 +15,8 @@ Behaviour, formats and measured costs: ``docs/restore.md``.
 """
 import argparse
 import glob
-import io
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -26,34 +24,17 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+from uniremoval_mm.datasets.image_files import IMAGE_EXTS  # noqa: E402
+from uniremoval_mm.datasets.image_files import ImageFileError as FileError  # noqa: E402
+from uniremoval_mm.datasets.image_files import Picture, read_image  # noqa: E402
 from uniremoval_mm.utils.cli import UsageError, run_cli  # noqa: E402
 
-IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp', '.gif'}
 #: Extensions OpenCV writes here; anything else is written as PNG.
 WRITABLE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp'}
 ALPHA_EXTS = {'.png', '.tif', '.tiff', '.webp'}
 DEPTH16_EXTS = {'.png', '.tif', '.tiff'}
 VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv'}
 AUTO_TILE_SIZE = 512
-EXIF_ORIENTATION = 0x0112
-
-
-class FileError(Exception):
-    """A file that cannot be restored; the message says why in a few words."""
-
-
-@dataclass
-class Picture:
-    """A decoded image: RGB pixels, optional alpha, and how to write it back.
-
-    Args:
-        rgb (np.ndarray): (H, W, 3) uint8 or uint16, EXIF orientation applied.
-        alpha (np.ndarray, optional): (H, W), same dtype, or None.
-        gray (bool): The file was single-channel (written back as such).
-    """
-    rgb: np.ndarray
-    alpha: Optional[np.ndarray] = None
-    gray: bool = False
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -99,8 +80,8 @@ def _has_glob(text: str) -> bool:
 def _is_candidate(path: Path) -> bool:
     """Files a folder or glob offers: image extensions, or image content (hidden ones not)."""
     from uniremoval_mm.datasets.image_files import sniff_image_format
-    if path.name.startswith('.') or not path.is_file():
-        return False
+    if path.name.startswith('.') or not (path.is_file() or path.is_symlink()):
+        return False  # a dangling link named like an image is offered, and reported
     return path.suffix.lower() in IMAGE_EXTS or bool(sniff_image_format(path))
 
 
@@ -154,103 +135,6 @@ def output_path(src: Path, base: Path, out: Path, picture: Optional[Picture] = N
         rel = rel.with_name(rel.name + '.png') if ext not in IMAGE_EXTS else rel.with_suffix(
             '.png')
     return out / rel
-
-
-# --------------------------------------------------------------------------- decoding
-def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply an EXIF orientation (1-8) to an (H, W[, C]) array, as PIL's exif_transpose."""
-    ops = {
-        2: lambda a: a[:, ::-1],
-        3: lambda a: a[::-1, ::-1],
-        4: lambda a: a[::-1],
-        5: lambda a: a.swapaxes(0, 1),
-        6: lambda a: a.swapaxes(0, 1)[:, ::-1],
-        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
-        8: lambda a: a.swapaxes(0, 1)[::-1],
-    }
-    op = ops.get(orientation)
-    return np.ascontiguousarray(op(arr)) if op else arr
-
-
-def decode(data: bytes) -> Picture:
-    """Decode an image file's bytes by content, whatever its name says.
-
-    Pillow decodes (and, unlike OpenCV, refuses truncated files); 16-bit PNG/TIFF
-    colour, which Pillow reduces to 8 bits, is decoded by OpenCV. Palettes become RGB
-    (RGBA with transparency), CMYK becomes RGB, 1-bit becomes 8-bit grey, and the EXIF
-    orientation is applied to the pixels.
-
-    Args:
-        data (bytes): The file's content.
-
-    Returns:
-        Picture: The pixels.
-
-    Raises:
-        FileError: If the bytes are empty, not an image, corrupt or truncated.
-    """
-    from PIL import Image, UnidentifiedImageError
-    if not data:
-        raise FileError('empty file (0 bytes)')
-    try:
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except UnidentifiedImageError:
-        raise FileError('not an image (unknown content; decoded by content, not name)')
-    except (OSError, SyntaxError, ValueError) as e:
-        raise FileError(f'corrupt or truncated {_fmt(data)} image ({e})')
-    except Image.DecompressionBombError as e:
-        raise FileError(f'refused: {e}')
-    orientation = int(img.getexif().get(EXIF_ORIENTATION, 1) or 1)
-    mode = img.mode
-    arr = None
-    if img.format in ('PNG', 'TIFF') and mode not in ('1', 'L', 'P', 'LA', 'PA'):
-        wide = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        if wide is not None and wide.dtype == np.uint16:
-            if wide.ndim == 3:  # OpenCV's BGR(A) to RGB(A)
-                wide = wide[..., [2, 1, 0, 3][:wide.shape[2]]]
-            arr = wide
-    if arr is None:
-        if mode == 'P':
-            mode = 'RGBA' if 'transparency' in img.info else 'RGB'
-        elif mode == 'PA':
-            mode = 'RGBA'
-        elif mode in ('1', 'L'):
-            mode = 'L'
-        elif mode.startswith('I'):
-            mode = 'I;16'
-        elif mode not in ('LA', 'RGB', 'RGBA'):
-            if mode == 'F':
-                raise FileError('unsupported pixels: 32-bit float')
-            mode = 'RGBA' if 'A' in mode else 'RGB'  # CMYK, YCbCr, LAB, HSV, RGBX ...
-        if mode == 'I;16' and img.mode != 'I;16':
-            arr = np.clip(np.asarray(img), 0, 65535).astype(np.uint16)
-        else:
-            arr = np.asarray(img if img.mode == mode else img.convert(mode))
-    arr = _orient(arr, orientation)
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    colour, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[2] in (2, 4) else (arr, None)
-    gray = colour.shape[2] == 1
-    rgb = np.repeat(colour, 3, axis=2) if gray else colour
-    return Picture(np.ascontiguousarray(rgb), alpha, gray)
-
-
-def _fmt(data: bytes) -> str:
-    for magic, name in ((b'\xff\xd8\xff', 'JPEG'), (b'\x89PNG', 'PNG'), (b'GIF8', 'GIF'),
-                        (b'BM', 'BMP'), (b'II*\x00', 'TIFF'), (b'MM\x00*', 'TIFF')):
-        if data.startswith(magic):
-            return name
-    return 'WebP' if data[8:12] == b'WEBP' else ''
-
-
-def read_picture(path: Path) -> Picture:
-    """Read and decode an image file; every problem becomes a :class:`FileError`."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise FileError(f'cannot read: {e.strerror or e}')
-    return decode(data)
 
 
 # ------------------------------------------------------------------------- restoring
@@ -594,7 +478,7 @@ def _restore_one(path: Path, base: Path, out: Path, args, restore: Restorer,
             if dst.exists() and not args.overwrite:
                 note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
                 return 'skipped'
-            picture = picture or read_picture(path)
+            picture = picture or read_image(path)
         restored = restore(picture.rgb, path.name)
         result = compose(picture, restored, args.side_by_side, detector, note, path.name)
         atomic_write(dst, encode(result, dst.suffix.lower()))

@@ -5,7 +5,6 @@ what comes out must then equal what went in, so formats, orientation, alpha and 
 depth are checked pixel for pixel.
 """
 import importlib.util
-import io
 import os
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from PIL import Image
 
 from uniremoval_mm.models import UniRemovalNetT
 from uniremoval_mm.utils.cli import UsageError
+from ..bad_inputs import (make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png,
+                          write_corpus)
 from ..conftest import REPO_ROOT
 
 
@@ -57,18 +58,7 @@ def model(tmp_path_factory):
                 nan=_save_checkpoint(root / 'nan.pth', nan=True))
 
 
-def _rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """A smooth, asymmetric colour picture (JPEG-friendly)."""
-    yy, xx = np.mgrid[0:h, 0:w]
-    img = np.stack([xx * 255 / max(w - 1, 1), yy * 255 / max(h - 1, 1),
-                    np.full((h, w), 60.0 + 40 * seed)], -1)
-    return img.astype(np.uint8)
-
-
-def _pil_bytes(img: Image.Image, fmt: str, **kwargs) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kwargs)
-    return buf.getvalue()
+_rgb, _pil_bytes = rgb, pil_bytes
 
 
 def _run(capsys, model, *args, ckpt='identity'):
@@ -95,13 +85,7 @@ def _read(path: Path) -> np.ndarray:
     ('notes.jpg', b'this is text, not a picture\n' * 4, 'not an image'),
 ])
 def test_bad_file_is_reported_in_one_line(tmp_path, capsys, model, name, content, problem):
-    if content == 'jpeg_half':
-        data = _pil_bytes(Image.fromarray(_rgb(40, 60)), 'JPEG')
-        content = data[:len(data) // 2]
-    elif content == 'png_head':
-        noise = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
-        data = _pil_bytes(Image.fromarray(noise), 'PNG')
-        content = data[:len(data) // 2]
+    content = dict(jpeg_half=truncated_jpeg(), png_head=truncated_png()).get(content, content)
     src = tmp_path / name
     src.write_bytes(content)
     code, out, err = _run(capsys, model, src, tmp_path / 'out')
@@ -111,20 +95,29 @@ def test_bad_file_is_reported_in_one_line(tmp_path, capsys, model, name, content
     assert not (tmp_path / 'out' / name).exists()
 
 
+def test_the_whole_corpus_in_one_batch(tmp_path, capsys, model, monkeypatch):
+    """Every kind of tests/bad_inputs.py: good ones restored (by the identity network:
+    their shape kept), each bad one one FAILED line naming it and its problem."""
+    kinds = write_corpus(tmp_path / 'in')
+    make_unreadable(tmp_path / 'in' / 'plain.jpg', monkeypatch)
+    code, out, err = _run(capsys, model, tmp_path / 'in', tmp_path / 'out', '--tile', '64')
+    bad = [k for k in kinds.values() if not k.valid]
+    assert code == 1
+    assert f'{len(kinds) - 1 - len(bad)} restored, {len(bad) + 1} failed, 0 skipped' in out
+    for kind in bad:
+        assert kind.problem in _failure(err, kind.name)
+    assert 'cannot read: Permission denied' in _failure(err, 'plain.jpg')
+    for kind in kinds.values():
+        if kind.valid and kind.name != 'plain.jpg':
+            written = next((tmp_path / 'out').glob(Path(kind.name).stem + '.*'))
+            assert _read(written).shape[:2] == kind.shape, kind.name
+    assert not any(p.name.endswith('.part') for p in (tmp_path / 'out').iterdir())
+
+
 def test_unreadable_file(tmp_path, capsys, model, monkeypatch):
     src = tmp_path / 'locked.png'
     cv2.imwrite(str(src), _rgb(20, 30))
-    if os.geteuid() == 0:  # root reads any file: make reading fail the way it would
-        real = Path.read_bytes
-
-        def read_bytes(self):
-            if self.name == 'locked.png':
-                raise PermissionError(13, 'Permission denied', str(self))
-            return real(self)
-
-        monkeypatch.setattr(Path, 'read_bytes', read_bytes)
-    else:
-        src.chmod(0)
+    make_unreadable(src, monkeypatch)
     code, _, err = _run(capsys, model, src, tmp_path / 'out')
     assert code == 1
     assert 'cannot read: Permission denied' in _failure(err, 'locked.png')

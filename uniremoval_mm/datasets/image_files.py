@@ -1,6 +1,16 @@
-"""Finding image files by their content, not their extension."""
+"""Finding, checking and decoding image files by their content, not their extension.
+
+One decoder serves the restore tool, the datasets' loading transforms and the dataset
+converters, so every component says the same thing about the same bad file
+(``docs/robustness.md``).
+"""
+import io
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import List, Optional, Tuple
+
+import cv2
+import numpy as np
 
 # Leading bytes of the formats OpenCV decodes here.
 _MAGIC = (
@@ -12,6 +22,29 @@ _MAGIC = (
     (b'II*\x00', 'tiff'),
     (b'MM\x00*', 'tiff'),
 )
+#: File extensions that say "this is a picture" (a folder scan reports such files when
+#: their content is not one).
+IMAGE_EXTS = frozenset({'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp',
+                        '.gif'})
+EXIF_ORIENTATION = 0x0112
+
+
+class ImageFileError(ValueError):
+    """A file that cannot be used as a picture; the message says why in a few words."""
+
+
+@dataclass
+class Picture:
+    """A decoded image: RGB pixels, optional alpha, and how it was stored.
+
+    Args:
+        rgb (np.ndarray): (H, W, 3) uint8 or uint16, EXIF orientation applied.
+        alpha (np.ndarray, optional): (H, W), same dtype, or None.
+        gray (bool): The file was single-channel.
+    """
+    rgb: np.ndarray
+    alpha: Optional[np.ndarray] = None
+    gray: bool = False
 
 
 def sniff_image_format(path: Path) -> str:
@@ -21,13 +54,18 @@ def sniff_image_format(path: Path) -> str:
         path (Path): The file.
 
     Returns:
-        str: ``'jpeg'``, ``'png'``, ``'bmp'``, ``'gif'``, ``'tiff'``, ``'webp'`` or ``''``.
+        str: ``'jpeg'``, ``'png'``, ``'bmp'``, ``'gif'``, ``'tiff'``, ``'webp'`` or ``''``
+        (also for a file that cannot be read).
     """
     try:
-        with open(path, 'rb') as f:
+        with Path(path).open('rb') as f:
             head = f.read(16)
     except OSError:
         return ''
+    return _sniff(head)
+
+
+def _sniff(head: bytes) -> str:
     if head[:4] == b'RIFF' and head[8:12] == b'WEBP':
         return 'webp'
     for magic, name in _MAGIC:
@@ -51,8 +89,233 @@ def list_images(folder: Path, recursive: bool = True) -> List[Path]:
     Raises:
         FileNotFoundError: If ``folder`` is not a directory.
     """
+    return scan_images(folder, recursive)[0]
+
+
+def scan_images(folder: Path, recursive: bool = True) -> Tuple[List[Path], List[str]]:
+    """The image files under ``folder`` and, one line each, the files that should be.
+
+    Files are judged by content. A file named like a picture (``IMAGE_EXTS``) whose
+    content is not one (empty, text, unreadable, a dangling link) is a problem:
+    ``'path: empty file (0 bytes)'``. Other files (``README.txt``) and hidden files are
+    ignored silently.
+
+    Args:
+        folder (Path): The folder.
+        recursive (bool): Look into sub-folders. Defaults to True.
+
+    Returns:
+        tuple[list[Path], list[str]]: Image files sorted by path, and problems.
+
+    Raises:
+        FileNotFoundError: If ``folder`` is not a directory.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f'{folder}: not a directory')
-    files = folder.rglob('*') if recursive else folder.iterdir()
-    return sorted(p for p in files if p.is_file() and sniff_image_format(p))
+    images, problems = [], []
+    for path in sorted(folder.rglob('*') if recursive else folder.iterdir()):
+        if path.name.startswith('.') or path.is_dir():
+            continue
+        named = path.suffix.lower() in IMAGE_EXTS
+        try:
+            with path.open('rb') as f:
+                head = f.read(16)
+        except OSError as e:
+            if named:
+                problems.append(f'{path}: cannot read: {e.strerror or e}')
+            continue
+        if _sniff(head):
+            images.append(path)
+        elif named:
+            problems.append(f'{path}: ' + ('empty file (0 bytes)' if not head else
+                                           'not an image (unknown content)'))
+    return images, problems
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's content; every problem becomes an :class:`ImageFileError`.
+
+    Args:
+        path (Path): The file.
+
+    Returns:
+        bytes: The content.
+
+    Raises:
+        ImageFileError: ``cannot read: <reason>``.
+    """
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise ImageFileError(f'cannot read: {e.strerror or e}') from e
+
+
+def _orient(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation (1-8) to an (H, W[, C]) array, as PIL's exif_transpose."""
+    ops = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.swapaxes(0, 1),
+        6: lambda a: a.swapaxes(0, 1)[:, ::-1],
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+        8: lambda a: a.swapaxes(0, 1)[::-1],
+    }
+    op = ops.get(orientation)
+    return np.ascontiguousarray(op(arr)) if op else arr
+
+
+def _fmt(data: bytes) -> str:
+    return {'jpeg': 'JPEG', 'png': 'PNG', 'gif': 'GIF', 'bmp': 'BMP', 'tiff': 'TIFF',
+            'webp': 'WebP'}.get(_sniff(data[:16]), '')
+
+
+def _open(data: bytes, max_pixels: Optional[int]):
+    """Pillow's lazy image (header read, pixels not yet decoded), checked."""
+    from PIL import Image, UnidentifiedImageError
+    if not data:
+        raise ImageFileError('empty file (0 bytes)')
+    try:
+        img = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        if _fmt(data):  # the signature of a format, then nothing Pillow can parse
+            raise ImageFileError(f'corrupt {_fmt(data)} image (unreadable header)')
+        raise ImageFileError('not an image (unknown content; decoded by content, not name)')
+    except Image.DecompressionBombError as e:
+        raise ImageFileError(f'refused: {e}')
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageFileError(f'corrupt or truncated {_fmt(data)} image ({e})')
+    w, h = img.size
+    if w < 1 or h < 1:
+        raise ImageFileError(f'corrupt {_fmt(data)} image (size {w}x{h})')
+    if max_pixels is not None and w * h > max_pixels:
+        raise ImageFileError(f'too large: {w}x{h} = {w * h / 1e6:.1f} MP is more than '
+                             f'max_pixels={max_pixels}')
+    return img
+
+
+def _orientation(img) -> int:
+    try:
+        return int(img.getexif().get(EXIF_ORIENTATION, 1) or 1)
+    except Exception:  # a broken EXIF block is no reason to refuse the pixels
+        return 1
+
+
+def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]:
+    """Check a file's header (cheap: no pixel is decoded) and return its shown size.
+
+    Catches empty, unreadable, non-image and header-corrupt files and, with
+    ``max_pixels``, oversized ones. A file whose pixel data is truncated passes; only
+    decoding (:func:`read_image`) finds that.
+
+    Args:
+        path (Path): The file.
+        max_pixels (int, optional): Refuse images with more pixels. Defaults to None
+            (only Pillow's decompression-bomb limit).
+
+    Returns:
+        tuple[int, int]: (height, width) as shown, i.e. after the EXIF orientation.
+
+    Raises:
+        ImageFileError: Naming the problem in a few words.
+    """
+    try:
+        with Path(path).open('rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise ImageFileError(f'cannot read: {e.strerror or e}') from e
+    img = _open(data, max_pixels)
+    w, h = img.size
+    return (w, h) if _orientation(img) in (5, 6, 7, 8) else (h, w)
+
+
+def decode_image(data: bytes, max_pixels: Optional[int] = None) -> Picture:
+    """Decode an image file's bytes by content, whatever its name says.
+
+    Pillow decodes (and, unlike OpenCV, refuses truncated files); 16-bit PNG/TIFF
+    colour, which Pillow reduces to 8 bits, is decoded by OpenCV. Palettes become RGB
+    (RGBA with transparency), CMYK becomes RGB, 1-bit becomes 8-bit grey, and the EXIF
+    orientation is applied to the pixels.
+
+    Args:
+        data (bytes): The file's content.
+        max_pixels (int, optional): Refuse, before decoding, images with more pixels.
+            Defaults to None (only Pillow's decompression-bomb limit).
+
+    Returns:
+        Picture: The pixels.
+
+    Raises:
+        ImageFileError: If the bytes are empty, not an image, corrupt, truncated or
+            too large.
+    """
+    img = _open(data, max_pixels)
+    try:
+        img.load()
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageFileError(f'corrupt or truncated {_fmt(data)} image ({e})')
+    orientation = _orientation(img)
+    mode = img.mode
+    arr = None
+    if img.format in ('PNG', 'TIFF') and mode not in ('1', 'L', 'P', 'LA', 'PA'):
+        wide = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if wide is not None and wide.dtype == np.uint16:
+            if wide.ndim == 3:  # OpenCV's BGR(A) to RGB(A)
+                wide = wide[..., [2, 1, 0, 3][:wide.shape[2]]]
+            arr = wide
+    if arr is None:
+        if mode == 'P':
+            mode = 'RGBA' if 'transparency' in img.info else 'RGB'
+        elif mode == 'PA':
+            mode = 'RGBA'
+        elif mode in ('1', 'L'):
+            mode = 'L'
+        elif mode.startswith('I'):
+            mode = 'I;16'
+        elif mode not in ('LA', 'RGB', 'RGBA'):
+            if mode == 'F':
+                raise ImageFileError('unsupported pixels: 32-bit float')
+            mode = 'RGBA' if 'A' in mode else 'RGB'  # CMYK, YCbCr, LAB, HSV, RGBX ...
+        if mode == 'I;16' and img.mode != 'I;16':
+            arr = np.clip(np.asarray(img), 0, 65535).astype(np.uint16)
+        else:
+            arr = np.asarray(img if img.mode == mode else img.convert(mode))
+    arr = _orient(arr, orientation)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    colour, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[2] in (2, 4) else (arr, None)
+    gray = colour.shape[2] == 1
+    rgb = np.repeat(colour, 3, axis=2) if gray else colour
+    return Picture(np.ascontiguousarray(rgb), alpha, gray)
+
+
+def read_image(path: Path, max_pixels: Optional[int] = None) -> Picture:
+    """Read and decode an image file (see :func:`decode_image`).
+
+    Args:
+        path (Path): The file.
+        max_pixels (int, optional): Refuse images with more pixels. Defaults to None.
+
+    Returns:
+        Picture: The pixels.
+
+    Raises:
+        ImageFileError: ``cannot read: ...`` or a decoding problem.
+    """
+    return decode_image(read_bytes(path), max_pixels)
+
+
+def to_rgb8(picture: Picture) -> np.ndarray:
+    """The picture as (H, W, 3) uint8 RGB: alpha dropped, 16 bits rounded to 8.
+
+    Args:
+        picture (Picture): From :func:`decode_image`.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8, C-contiguous.
+    """
+    rgb = picture.rgb
+    if rgb.dtype == np.uint16:
+        rgb = (rgb / 257).round().astype(np.uint8)
+    return np.ascontiguousarray(rgb)
