@@ -33,8 +33,8 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 val_pipeline = [
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='img', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='gt', channel_order='rgb'),
     dict(type='PackInputs', meta_keys=['degradation_type']),
 ]
 train_dataloader = dict(

@@ -45,13 +45,13 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='img', channel_order='rgb', on_error='skip'),
     dict(type='Crop', keys=['img'], crop_size=(crop_size, crop_size), random_crop=True),
     dict(type='Flip', keys=['img'], flip_ratio=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=['degradation_type']),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='img', channel_order='rgb'),
     dict(type='PackInputs', meta_keys=['degradation_type']),
 ]
 train_dataloader = dict(

@@ -129,7 +129,8 @@ def write_corpus(folder: Path) -> Dict[str, Kind]:
     put(Kind('palette.png', (30, 20)), pil_bytes(palette, 'PNG'))
     put(Kind('palette_alpha.png', (30, 20)), pil_bytes(palette, 'PNG', transparency=0))
     put(Kind('one_bit.png', (30, 20)), pil_bytes(palette.convert('1'), 'PNG'))
-    put_cv(Kind('rgb16.png', (20, 30)), rgb(20, 30).astype(np.uint16) * 257 + 3)
+    put_cv(Kind('rgb16.png', (20, 30)),  # v * 257 + 3: 16-bit values that are not 8-bit ones
+           np.minimum(rgb(20, 30).astype(np.uint32) * 257 + 3, 65535).astype(np.uint16))
     put(Kind('cmyk.jpg', (40, 60)), pil_bytes(Image.fromarray(base).convert('CMYK'), 'JPEG'))
     put(Kind('exif_rotated.jpg', (60, 40)), exif_rotated_jpeg(base))
     put_cv(Kind('tiny_1x1.png', (1, 1)), rgb(1, 1))
@@ -161,7 +162,7 @@ def write_huge_jpeg(path: Path) -> Path:
 
 def make_unreadable(path: Path, monkeypatch) -> Path:
     """Make ``path`` unreadable to this process: mode 000, and as root (who reads any
-    file) ``Path.open`` refusing it the way the OS would.
+    file) ``open`` and ``Path.open`` refusing it the way the OS would.
 
     Args:
         path (Path): An existing file.
@@ -172,13 +173,22 @@ def make_unreadable(path: Path, monkeypatch) -> Path:
     """
     path.chmod(0)
     if os.geteuid() == 0:
-        real_open = Path.open
-        locked = path.resolve()
+        import builtins
+        real_path_open, real_open = Path.open, builtins.open
+        locked = str(path.resolve())
 
-        def refusing_open(self, *args, **kwargs):
-            if self.resolve() == locked:
-                raise PermissionError(13, 'Permission denied', str(self))
-            return real_open(self, *args, **kwargs)
+        def refuse(file) -> None:
+            if isinstance(file, (str, Path)) and os.path.realpath(file) == locked:
+                raise PermissionError(13, 'Permission denied', str(file))
 
-        monkeypatch.setattr(Path, 'open', refusing_open)
+        def path_open(self, *args, **kwargs):
+            refuse(self)
+            return real_path_open(self, *args, **kwargs)
+
+        def builtin_open(file, *args, **kwargs):
+            refuse(file)
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(Path, 'open', path_open)
+        monkeypatch.setattr(builtins, 'open', builtin_open)
     return path

@@ -10,8 +10,12 @@ max_iters = 20000
 data_preprocessor = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
 
 meta_keys = ['degradation_type', 'degradations']
+# LoadImageChecked decodes by content (grey, RGBA, palette, CMYK, 16-bit, EXIF-rotated
+# photos become 8-bit RGB) and names the file and the problem; while training, a bad
+# photo is skipped with a one-line warning (on_error='skip') and another one drawn.
+# Validation / test loaders keep on_error='raise' (docs/robustness.md).
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='gt', channel_order='rgb', on_error='skip'),
     dict(type='Crop', keys=['gt'], crop_size=(128, 128), random_crop=True),
     dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
     dict(type='AddTypedDegradation', src_key='gt', dst_key='img'),

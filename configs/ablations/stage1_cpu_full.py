@@ -19,7 +19,7 @@ model = dict(
     feature_loss_weight=0.1)
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='gt', channel_order='rgb', on_error='skip'),
     dict(type='Crop', keys=['gt'], crop_size=(64, 64), random_crop=True),
     dict(type='Flip', keys=['gt'], flip_ratio=0.5, direction='horizontal'),
     dict(type='AddTypedDegradation', src_key='gt', dst_key='img'),

@@ -11,7 +11,7 @@ work_dir = f'./work_dirs/{experiment_name}'
 max_iters = 2000
 model = dict(init_checkpoint='work_dirs/stage1_cpu_full')  # a work dir: its latest checkpoint
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='img', channel_order='rgb', on_error='skip'),
     dict(type='Crop', keys=['img'], crop_size=(64, 64), random_crop=True),
     dict(type='Flip', keys=['img'], flip_ratio=0.5, direction='horizontal'),
     dict(type='PackInputs', meta_keys=['degradation_type']),

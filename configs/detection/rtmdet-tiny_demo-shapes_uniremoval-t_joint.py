@@ -23,7 +23,7 @@ degrade = dict(
     type='AddMixedDegradation', num_range=(1, 2),
     transforms=[dict(type=t) for t in ('AddHaze', 'AddRain', 'AddBlur', 'AddNoise')])
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
+    dict(type='LoadDetImageChecked', backend_args=None),
     dict(type='LoadAnnotations', with_bbox=True),
     degrade,
     dict(type='RandomResize', scale=(320, 320), ratio_range=(0.75, 1.25), keep_ratio=True),

@@ -22,7 +22,7 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 val_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+    dict(type='LoadImageChecked', key='gt', channel_order='rgb'),
     dict(type='AddTypedDegradation', seed=0, src_key='gt', dst_key='img'),
     dict(type='PackInputs', meta_keys={{_base_.meta_keys}}),
 ]

@@ -7,7 +7,7 @@ from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from .image_files import list_images
+from .checks import check_mode, checked_images, pipeline_min_size, report_skipped
 
 # How the stem of a degraded file names its clean file's stem, per benchmark layout.
 MATCH_RULES: Dict[str, Callable[[str], str]] = {
@@ -54,14 +54,26 @@ class PairedFolderDataset(BaseDataset):
             ``'same'``.
         degradation_type (str, optional): Recorded in every item (``degradation_type``).
             Defaults to None.
-        strict (bool): Raise if a degraded file has no clean partner; otherwise skip it
-            (listed in ``unmatched``). Defaults to True.
+        strict (bool): Raise if a degraded file has no clean partner or a file is
+            unusable; otherwise skip it (listed in ``unmatched`` or ``skipped``).
+            Defaults to True.
         pipeline (list[dict], optional): The data pipeline. Defaults to None.
+        check_files (str): What is checked of each file when the dataset is built:
+            ``'header'``, ``'decode'`` or ``'none'``. Defaults to ``'header'``.
+        max_pixels (int, optional): Refuse images with more pixels. Defaults to None.
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
 
     Example layouts: RESIDE SOTS ``hazy/`` + ``clear/`` with ``match='reside'``;
     Rain100L ``rainy/`` + ``clean/``; GoPro ``blur/`` + ``sharp/``; SIDD ``noisy/`` +
     ``gt/`` with ``match='sidd'``.
+
+    A benchmark that silently loses files misreports, so with ``strict=True`` the first
+    unusable file **raises** at construction, one line: ``path: problem`` (a file named
+    like an image that is empty, unreadable or not an image; a corrupt header; more
+    than ``max_pixels``; smaller than the pipeline's crop; with ``check_files=
+    'decode'`` also truncated pixel data). ``strict=False`` skips such pairs with one
+    warning line each, listed in ``skipped``. A file that passes the header check but
+    whose pixels are truncated raises in :class:`LoadImageChecked`.
     """
 
     METAINFO = dict(dataset_type='paired_folder', task_name='restoration')
@@ -74,12 +86,17 @@ class PairedFolderDataset(BaseDataset):
                  degradation_type: Optional[str] = None,
                  strict: bool = True,
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
+                 check_files: str = 'header',
+                 max_pixels: Optional[int] = None,
                  **kwargs) -> None:
+        check_mode(type(self).__name__, check_files, max_pixels)
         self.lq_dir, self.gt_dir = lq_dir, gt_dir
         self.rule = _matcher(match)
         self.degradation_type = degradation_type
         self.strict = strict
+        self.check_files, self.max_pixels = check_files, max_pixels
         self.unmatched: List[str] = []
+        self.skipped: List[str] = []
         super().__init__(data_root=data_root, pipeline=pipeline or [], **kwargs)
 
     def load_data_list(self) -> List[dict]:
@@ -92,15 +109,25 @@ class PairedFolderDataset(BaseDataset):
         Raises:
             FileNotFoundError: If a folder is missing or empty, or (``strict``) a
                 degraded file has no clean partner.
+            ImageFileError: (``strict``) ``path: problem`` for an unusable file.
         """
         root = Path(self.data_root)
-        lq_files = list_images(root / self.lq_dir, recursive=False)
-        gt_by_stem = {p.stem: p for p in list_images(root / self.gt_dir, recursive=False)}
+        owner = type(self).__name__
+        args = (self.check_files, self.max_pixels, pipeline_min_size(owner, self.pipeline),
+                self.strict)
+        lq_files, lq_bad = checked_images(owner, root / self.lq_dir, False, *args)
+        gt_files, gt_bad = checked_images(owner, root / self.gt_dir, False, *args)
+        self.skipped = lq_bad + gt_bad
+        gt_bad_stems = {Path(line.split(': ')[0]).stem for line in gt_bad}
+        gt_by_stem = {p.stem: p for p in gt_files}
+        report_skipped(owner, self.skipped, len(lq_files) + len(gt_files) + len(self.skipped))
         if not lq_files or not gt_by_stem:
             raise FileNotFoundError(f'{root}: no images in {self.lq_dir}/ or {self.gt_dir}/')
         items = []
         for lq in lq_files:
             gt = gt_by_stem.get(self.rule(lq.stem))
+            if gt is None and self.rule(lq.stem) in gt_bad_stems:
+                continue  # its clean partner was skipped (reported above)
             if gt is None:
                 if self.strict:
                     raise FileNotFoundError(
@@ -133,7 +160,17 @@ class UnpairedFolderDataset(BaseDataset):
         exclude (Sequence[str]): Sub-folders to leave out (e.g. an acceptance set).
             Defaults to ().
         pipeline (list[dict], optional): The data pipeline. Defaults to None.
+        check_files (str): What is checked of each photo when the dataset is built:
+            ``'header'``, ``'decode'`` or ``'none'``. Defaults to ``'header'``.
+        max_pixels (int, optional): Skip photos with more pixels. Defaults to None.
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
+
+    Folders of real photos are the user's: unusable files are **skipped and reported**,
+    one warning line each, and listed in ``skipped`` (as in
+    :class:`SyntheticPairedDataset`: empty, unreadable, not an image, a corrupt header,
+    more than ``max_pixels``, smaller than the pipeline's crop). A folder with no
+    usable photo raises. Truncated pixel data is found by ``check_files='decode'`` or
+    by the loader (:class:`LoadImageChecked`).
     """
 
     METAINFO = dict(dataset_type='unpaired_folder', task_name='restoration')
@@ -143,9 +180,14 @@ class UnpairedFolderDataset(BaseDataset):
                  folders: Union[Sequence[str], Dict[str, str], None] = None,
                  exclude: Sequence[str] = (),
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
+                 check_files: str = 'header',
+                 max_pixels: Optional[int] = None,
                  **kwargs) -> None:
+        check_mode(type(self).__name__, check_files, max_pixels)
         self.folders = folders
         self.exclude = set(exclude)
+        self.check_files, self.max_pixels = check_files, max_pixels
+        self.skipped: List[str] = []
         if not isinstance(data_root, (str, Path)):
             candidates = [str(c) for c in data_root]
             found = [c for c in candidates if Path(c).is_dir()]
@@ -174,13 +216,22 @@ class UnpairedFolderDataset(BaseDataset):
             mapping = dict(self.folders)
         else:
             mapping = {name: name for name in self.folders}
-        items = []
+        owner = type(self).__name__
+        min_size = pipeline_min_size(owner, self.pipeline)
+        items, self.skipped = [], []
         for folder, kind in mapping.items():
             if folder in self.exclude:
                 continue
-            for path in list_images(root / folder):
+            paths, bad = checked_images(owner, root / folder, True, self.check_files,
+                                        self.max_pixels, min_size, strict=False)
+            self.skipped += bad
+            for path in paths:
                 items.append(dict(img_path=str(path), key=f'{folder}/{path.stem}',
                                   degradation_type=kind))
+        report_skipped(owner, self.skipped, len(items) + len(self.skipped))
         if not items:
-            raise FileNotFoundError(f'{root}: no images in {sorted(set(mapping) - self.exclude)}')
+            raise FileNotFoundError(
+                f'{root}: no images in {sorted(set(mapping) - self.exclude)}'
+                + (f'; {len(self.skipped)} skipped, e.g. {self.skipped[0]}'
+                   if self.skipped else ''))
         return items

@@ -171,24 +171,31 @@ def _fmt(data: bytes) -> str:
             'webp': 'WebP'}.get(_sniff(data[:16]), '')
 
 
-def _open(data: bytes, max_pixels: Optional[int]):
-    """Pillow's lazy image (header read, pixels not yet decoded), checked."""
+def _open(stream, head: bytes, max_pixels: Optional[int]):
+    """Pillow's lazy image (header read, pixels not yet decoded), checked.
+
+    Args:
+        stream: A binary file object at its start.
+        head (bytes): The file's first 16 bytes (for the messages).
+        max_pixels (int, optional): Refuse images with more pixels.
+    """
     from PIL import Image, UnidentifiedImageError
-    if not data:
+    if not head:
         raise ImageFileError('empty file (0 bytes)')
+    fmt = _fmt(head)
     try:
-        img = Image.open(io.BytesIO(data))
+        img = Image.open(stream)
     except UnidentifiedImageError:
-        if _fmt(data):  # the signature of a format, then nothing Pillow can parse
-            raise ImageFileError(f'corrupt {_fmt(data)} image (unreadable header)')
+        if fmt:  # the signature of a format, then nothing Pillow can parse
+            raise ImageFileError(f'corrupt {fmt} image (unreadable header)')
         raise ImageFileError('not an image (unknown content; decoded by content, not name)')
     except Image.DecompressionBombError as e:
         raise ImageFileError(f'refused: {e}')
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageFileError(f'corrupt or truncated {_fmt(data)} image ({e})')
+        raise ImageFileError(f'corrupt or truncated {fmt} image ({e})')
     w, h = img.size
     if w < 1 or h < 1:
-        raise ImageFileError(f'corrupt {_fmt(data)} image (size {w}x{h})')
+        raise ImageFileError(f'corrupt {fmt} image (size {w}x{h})')
     if max_pixels is not None and w * h > max_pixels:
         raise ImageFileError(f'too large: {w}x{h} = {w * h / 1e6:.1f} MP is more than '
                              f'max_pixels={max_pixels}')
@@ -222,12 +229,16 @@ def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]
     """
     try:
         with Path(path).open('rb') as f:
-            data = f.read()
+            head = f.read(16)
+            f.seek(0)
+            img = _open(f, head, max_pixels)
+            orientation = _orientation(img)
     except OSError as e:
         raise ImageFileError(f'cannot read: {e.strerror or e}') from e
-    img = _open(data, max_pixels)
     w, h = img.size
-    return (w, h) if _orientation(img) in (5, 6, 7, 8) else (h, w)
+    if orientation in (5, 6, 7, 8):
+        return w, h
+    return h, w
 
 
 def decode_image(data: bytes, max_pixels: Optional[int] = None) -> Picture:
@@ -250,7 +261,7 @@ def decode_image(data: bytes, max_pixels: Optional[int] = None) -> Picture:
         ImageFileError: If the bytes are empty, not an image, corrupt, truncated or
             too large.
     """
-    img = _open(data, max_pixels)
+    img = _open(io.BytesIO(data), data[:16], max_pixels)
     try:
         img.load()
     except (OSError, SyntaxError, ValueError) as e:
@@ -313,9 +324,11 @@ def to_rgb8(picture: Picture) -> np.ndarray:
         picture (Picture): From :func:`decode_image`.
 
     Returns:
-        np.ndarray: (H, W, 3) uint8, C-contiguous.
+        np.ndarray: (H, W, 3) uint8, C-contiguous and writable (in-place transforms such
+        as mmcv's ``imflip_`` need that; Pillow's arrays are read-only).
     """
     rgb = picture.rgb
     if rgb.dtype == np.uint16:
         rgb = (rgb / 257).round().astype(np.uint8)
-    return np.ascontiguousarray(rgb)
+    rgb = np.ascontiguousarray(rgb)
+    return rgb if rgb.flags.writeable else rgb.copy()

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence
 from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 
-from .image_files import list_images
+from .checks import check_mode, checked_images, pipeline_min_size, report_skipped
 
 DEGRADATION_TYPES = ('haze', 'rain', 'blur', 'noise', 'mixed')
 
@@ -19,6 +19,16 @@ class SyntheticPairedDataset(BaseDataset):
     same file, which seeds per-sample degradations) and ``degradation_type``; the
     pipeline loads ``gt`` and makes ``img`` with :class:`AddTypedDegradation`.
 
+    A folder of photos is the user's: files that cannot be used are **skipped and
+    reported**, one warning line each (``path: problem``), and listed in ``skipped``:
+    files named like images that are empty, unreadable or not images; images whose
+    header is corrupt or that exceed ``max_pixels``; images smaller than the pipeline's
+    crop (mmagic's ``Crop`` would make a smaller sample and the batch would fail to
+    stack). Truncated pixel data is found by ``check_files='decode'``, or by the
+    loader (:class:`LoadImageChecked`, ``on_error='skip'`` while training). Raised at
+    construction, one line each: a folder with no usable photo, a non-positive crop
+    size, a degradation type the pipeline's :class:`AddTypedDegradation` cannot make.
+
     Args:
         data_root (str): Folder of clean photos (searched recursively; files are kept by
             content, whatever their extension).
@@ -26,7 +36,13 @@ class SyntheticPairedDataset(BaseDataset):
             ``('haze', 'rain', 'blur', 'noise', 'mixed')``.
         pipeline (list[dict]): The data pipeline. Defaults to [].
         test_mode (bool): mmengine's flag. Defaults to False.
-        max_images (int, optional): Use only the first N photos. Defaults to None.
+        max_images (int, optional): Use only the first N usable photos. Defaults to
+            None.
+        check_files (str): What is checked of each photo when the dataset is built:
+            ``'header'`` (cheap: readable, an image, its size), ``'decode'`` (every
+            pixel: also finds truncated files) or ``'none'``. Defaults to ``'header'``.
+        max_pixels (int, optional): Skip photos with more pixels. Defaults to None
+            (only Pillow's decompression-bomb limit, 179 MP).
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
     """
 
@@ -38,11 +54,17 @@ class SyntheticPairedDataset(BaseDataset):
                  pipeline: Optional[List[dict]] = None,
                  test_mode: bool = False,
                  max_images: Optional[int] = None,
+                 check_files: str = 'header',
+                 max_pixels: Optional[int] = None,
                  **kwargs) -> None:
         if not degradation_types:
-            raise ValueError('degradation_types must not be empty')
+            raise ValueError('SyntheticPairedDataset.degradation_types must not be empty')
+        check_mode(type(self).__name__, check_files, max_pixels)
         self.degradation_types = tuple(degradation_types)
         self.max_images = max_images
+        self.check_files = check_files
+        self.max_pixels = max_pixels
+        self.skipped: List[str] = []
         super().__init__(data_root=data_root, pipeline=pipeline or [], test_mode=test_mode,
                          **kwargs)
 
@@ -53,15 +75,33 @@ class SyntheticPairedDataset(BaseDataset):
             list[dict]: The items.
 
         Raises:
-            FileNotFoundError: If the folder is missing or holds no image.
+            FileNotFoundError: If the folder is missing or holds no usable image.
+            ValueError: If the pipeline cannot serve the dataset (crop size, types).
         """
-        photos = list_images(Path(self.data_root))[:self.max_images]
+        owner = type(self).__name__
+        self._check_types()
+        photos, self.skipped = checked_images(
+            owner, Path(self.data_root), True, self.check_files, self.max_pixels,
+            pipeline_min_size(owner, self.pipeline), strict=False, limit=self.max_images)
+        report_skipped(owner, self.skipped, len(photos) + len(self.skipped))
         if not photos:
-            raise FileNotFoundError(f'{self.data_root}: no image files found (judged by '
-                                    'content) for SyntheticPairedDataset')
+            raise FileNotFoundError(
+                f'{self.data_root}: no image files found (judged by content) for {owner}'
+                + (f'; {len(self.skipped)} skipped, e.g. {self.skipped[0]}'
+                   if self.skipped else ''))
         items = []
         for path in photos:
             for kind in self.degradation_types:
                 items.append(dict(gt_path=str(path), img_path=str(path),
                                   key=f'{path.stem}_{kind}', degradation_type=kind))
         return items
+
+    def _check_types(self) -> None:
+        for t in getattr(self.pipeline, 'transforms', []):
+            known = getattr(t, 'transforms', None)
+            if type(t).__name__ == 'AddTypedDegradation' and isinstance(known, dict):
+                unknown = [k for k in self.degradation_types if k not in known]
+                if unknown:
+                    raise ValueError(
+                        f'SyntheticPairedDataset.degradation_types: {unknown} cannot be made '
+                        f'by the pipeline\'s AddTypedDegradation (it knows {sorted(known)})')

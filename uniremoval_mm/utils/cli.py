@@ -216,8 +216,8 @@ def use_paired_folder(cfg: Config, root: str, lq_dir: str, gt_dir: str,
         if not (Path(root) / sub).is_dir():
             raise UsageError(f'--paired-folder: {Path(root) / sub} is not a directory')
     pipeline = [
-        dict(type='LoadImageFromFile', key='img', channel_order='rgb'),
-        dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
+        dict(type='LoadImageChecked', key='img', channel_order='rgb'),
+        dict(type='LoadImageChecked', key='gt', channel_order='rgb'),
         dict(type='PackInputs'),
     ]
     cfg.test_dataloader = dict(
