@@ -5,12 +5,16 @@ Usage:
     python tools/dataset_converters/voc2coco.py XML_DIR IMG_DIR OUT.json
         [--classes person car bus bicycle motorcycle | --coco-classes]
         [--box-policy clip|drop|keep]
-        [--zero-based] [--overwrite]
+        [--zero-based] [--quick] [--overwrite]
 
-Every problem (unreadable XML, missing or undecodable image, unknown class, box outside
-the image) is reported as ``path: problem``; the conversion goes on and the exit code is
-1 if anything was skipped. ``difficult`` boxes get ``iscrowd=1`` (ignored by COCO
-evaluation, as VOC's own metric ignores them). The output is never overwritten without
+Every problem (malformed XML, an object without a readable box, a missing, unreadable,
+corrupt or truncated image, an image named by two XML files, an unknown class, a box
+outside the image) is reported as ``path: problem``, one line each; the conversion goes
+on and the exit code is 1 if anything was left out (clipped boxes do not count). Notes
+(``note: path: ...``) say what was fixed on the way: a missing or wrong ``<size>`` (the
+image's own size is used), boxes of an EXIF-rotated photo turned onto the image as shown.
+``difficult`` boxes get ``iscrowd=1`` (ignored by COCO evaluation, as VOC's own metric
+ignores them). The output is never overwritten without
 ``--overwrite`` and never written inside XML_DIR or IMG_DIR.
 """
 import argparse
@@ -39,6 +43,9 @@ def main(argv=None) -> int:
                         help='boxes leaving the image: clip them, drop them, or keep them')
     parser.add_argument('--zero-based', action='store_true',
                         help='the XML coordinates are 0-based (VOC proper is 1-based)')
+    parser.add_argument('--quick', action='store_true',
+                        help='check only each image\'s header, not every pixel (faster; a '
+                        'truncated image is then found only when it is loaded)')
     parser.add_argument('--overwrite', action='store_true', help='replace an existing OUT')
     args = parser.parse_args(argv)
     if args.coco_classes:
@@ -57,7 +64,8 @@ def main(argv=None) -> int:
         return 2
     try:
         coco, report = voc_to_coco(args.xml_dir, args.img_dir, args.classes, args.box_policy,
-                                   one_based=not args.zero_based, progress=True)
+                                   one_based=not args.zero_based, progress=True,
+                                   check_images='header' if args.quick else 'decode')
     except (FileNotFoundError, ValueError) as e:
         print(f'voc2coco: {e}', file=sys.stderr)
         return 2
@@ -65,12 +73,15 @@ def main(argv=None) -> int:
     tmp = out.with_suffix(out.suffix + '.part')
     tmp.write_text(json.dumps(coco))
     tmp.replace(out)
+    for line in report.notes:
+        print(f'voc2coco: note: {line}')
     for line in report.problems:
         print(f'voc2coco: {line}', file=sys.stderr)
     counts = ', '.join(f'{k} {v}' for k, v in report.class_counts.most_common())
-    print(f'wrote {out}: {report.images} images, {report.boxes} boxes ({counts}); '
-          f'{len(report.problems)} problem(s)')
     skipped = [p for p in report.problems if 'clipped' not in p]
+    print(f'wrote {out}: {report.images} images, {report.boxes} boxes ({counts}); '
+          f'{len(report.problems)} problem(s), {len(skipped)} of them leaving something out; '
+          f'{len(report.notes)} note(s)')
     return 1 if skipped else 0
 
 

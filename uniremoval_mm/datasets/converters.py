@@ -5,11 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-import cv2
-
-from .image_files import sniff_image_format
+from .image_files import ImageFileError, image_header, orient_box, read_image, sniff_image_format
 
 BOX_POLICIES = ('clip', 'drop', 'keep')
+IMAGE_CHECKS = ('decode', 'header')
 
 
 @dataclass
@@ -21,27 +20,31 @@ class ConversionReport:
         boxes (int): Boxes written.
         problems (list[str]): One line per problem: ``path: what is wrong``.
         class_counts (Counter): Boxes written per class.
+        notes (list[str]): One line per thing fixed on the way that is no problem
+            (a missing ``<size>`` read from the image, boxes turned by the EXIF
+            orientation): ``path: what was done``.
     """
 
     images: int = 0
     boxes: int = 0
     problems: List[str] = field(default_factory=list)
     class_counts: Counter = field(default_factory=Counter)
+    notes: List[str] = field(default_factory=list)
 
     def problem(self, path, message: str) -> None:
         """Record a problem with ``path``."""
         self.problems.append(f'{path}: {message}')
 
-
-def _image_size(path: Path) -> Optional[Tuple[int, int]]:
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    return None if img is None else img.shape[:2]
+    def note(self, path, message: str) -> None:
+        """Record a note about ``path``."""
+        self.notes.append(f'{path}: {message}')
 
 
 def _find_image(img_dir: Path, filename: Optional[str], stem: str) -> Optional[Path]:
     """The image an annotation names, else any image file with the annotation's stem."""
-    if filename and (img_dir / filename).is_file():
-        return img_dir / filename
+    named = img_dir / filename if filename else None
+    if named is not None and (named.exists() or named.is_symlink()):
+        return named  # even if it cannot be read: the check says why
     for candidate in sorted(img_dir.glob(f'{stem}.*')):
         if sniff_image_format(candidate):
             return candidate
@@ -78,20 +81,68 @@ def fix_box(box: Sequence[float], width: int, height: int,
     return [cx1, cy1, cx2, cy2], f'box {box} clipped to the {width}x{height} image'
 
 
+def _number(node, key: str) -> float:
+    text = node.findtext(key) if node is not None else None
+    if text is None or not text.strip():
+        raise ValueError(f'no <{key}>')
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f'<{key}> is {text.strip()!r}, not a number') from None
+
+
 def _parse_voc(xml_path: Path) -> dict:
+    """The parts of a VOC file; an object that cannot be read carries ``error``."""
     root = ET.parse(xml_path).getroot()
+    if root.tag != 'annotation':
+        raise ValueError(f'the root element is <{root.tag}>, not <annotation>')
     size = root.find('size')
     objects = []
-    for obj in root.findall('object'):
-        bnd = obj.find('bndbox')
-        objects.append(dict(
-            name=obj.findtext('name', '').strip(),
-            difficult=int(float(obj.findtext('difficult', '0') or 0)),
-            box=[float(bnd.findtext(k)) for k in ('xmin', 'ymin', 'xmax', 'ymax')]))
-    width = int(float(size.findtext('width', '0'))) if size is not None else 0
-    height = int(float(size.findtext('height', '0'))) if size is not None else 0
-    return dict(filename=root.findtext('filename'), width=width, height=height,
-                objects=objects)
+    for number, obj in enumerate(root.findall('object'), 1):
+        name = (obj.findtext('name') or '').strip()
+        entry = dict(name=name, number=number)
+        try:
+            bnd = obj.find('bndbox')
+            if bnd is None:
+                raise ValueError('no <bndbox>')
+            entry['box'] = [_number(bnd, k) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+            entry['difficult'] = int(float(obj.findtext('difficult', '0') or 0))
+        except ValueError as e:
+            entry['error'] = str(e)
+        objects.append(entry)
+    sizes = []
+    for key in ('width', 'height'):
+        try:
+            sizes.append(int(_number(size, key)))
+        except ValueError:
+            sizes.append(0)
+    return dict(filename=(root.findtext('filename') or '').strip() or None, width=sizes[0],
+                height=sizes[1], objects=objects)
+
+
+def _image_frame(report: ConversionReport, xml_path: Path, ann: dict, stored: Tuple[int, int],
+                 orientation: int) -> bool:
+    """Whether the boxes were drawn on the stored pixels (to be turned by the EXIF
+    orientation) rather than on the image as shown; notes what was decided."""
+    sh, sw = stored
+    shown = (sw, sh) if orientation in (5, 6, 7, 8) else (sh, sw)
+    xml = (ann['height'], ann['width'])
+    if xml[0] <= 0 or xml[1] <= 0:
+        report.note(xml_path, f'no <size>: the image\'s {shown[1]}x{shown[0]} is used'
+                    + (f' (EXIF orientation {orientation}: boxes taken as drawn on the '
+                       'image as shown)' if orientation != 1 else ''))
+        return False
+    if orientation != 1 and xml == (sh, sw):
+        both = xml == shown
+        report.note(xml_path, f'boxes turned by the EXIF orientation {orientation}: the '
+                    f'<size> {xml[1]}x{xml[0]} is that of the stored pixels'
+                    + (' (and of the image as shown: assumed drawn on the stored pixels)'
+                       if both else ''))
+        return True
+    if xml != shown:
+        report.note(xml_path, f'<size> says {xml[1]}x{xml[0]} but the image is '
+                    f'{shown[1]}x{shown[0]}: the image\'s size is used')
+    return False
 
 
 def voc_to_coco(xml_dir: Path,
@@ -99,8 +150,19 @@ def voc_to_coco(xml_dir: Path,
                 classes: Optional[Sequence[str]] = None,
                 box_policy: str = 'clip',
                 one_based: bool = True,
-                progress: bool = False) -> Tuple[dict, ConversionReport]:
+                progress: bool = False,
+                check_images: str = 'decode') -> Tuple[dict, ConversionReport]:
     """Convert a folder of Pascal-VOC XML files into one COCO dict.
+
+    Every image is checked (``check_images``); its COCO ``width`` / ``height`` are its
+    own, as shown (EXIF orientation applied, as the loaders apply it). Where the
+    ``<size>`` of an XML is that of the stored pixels of an EXIF-rotated photo (the
+    annotation tool ignored the orientation), the boxes are turned onto the image as
+    shown, with a note. Problems (``report.problems``: the file or object is left out):
+    malformed XML, an unreadable object (no ``<bndbox>``, a coordinate that is not a
+    number), an image that is missing, unreadable, corrupt or truncated, an image
+    already converted from another XML, an unknown class, a degenerate box, a box
+    leaving the image (clipped, dropped or kept by ``box_policy``).
 
     Args:
         xml_dir (Path): Folder of ``*.xml`` annotations.
@@ -112,17 +174,21 @@ def voc_to_coco(xml_dir: Path,
         one_based (bool): VOC coordinates are 1-based and inclusive (the VOC
             convention): ``x1 = xmin - 1``, ``x2 = xmax``. Defaults to True.
         progress (bool): Show a progress bar. Defaults to False.
+        check_images (str): ``'decode'`` every image (finds truncated files) or read
+            only its ``'header'`` (faster). Defaults to ``'decode'``.
 
     Returns:
         tuple[dict, ConversionReport]: The COCO dict (``difficult`` boxes get
         ``iscrowd=1``, so COCO evaluation ignores them as VOC's does) and the report.
 
     Raises:
-        ValueError: If ``box_policy`` is unknown.
+        ValueError: If ``box_policy`` or ``check_images`` is unknown.
         FileNotFoundError: If a folder is missing or holds no XML file.
     """
     if box_policy not in BOX_POLICIES:
         raise ValueError(f'box_policy must be one of {BOX_POLICIES}, got {box_policy!r}')
+    if check_images not in IMAGE_CHECKS:
+        raise ValueError(f'check_images must be one of {IMAGE_CHECKS}, got {check_images!r}')
     xml_dir, img_dir = Path(xml_dir), Path(img_dir)
     for folder in (xml_dir, img_dir):
         if not folder.is_dir():
@@ -138,30 +204,47 @@ def voc_to_coco(xml_dir: Path,
         except (ET.ParseError, TypeError, ValueError, AttributeError) as e:
             report.problem(xml_path, f'unreadable annotation ({type(e).__name__}: {e})')
     if classes is None:
-        classes = sorted({o['name'] for _, a in parsed for o in a['objects']})
+        classes = sorted({o['name'] for _, a in parsed for o in a['objects']
+                          if 'error' not in o})
     cat_ids = {name: i + 1 for i, name in enumerate(classes)}
     images, annotations = [], []
-    for xml_path, ann in parsed:
+    converted: Dict[Path, Path] = {}
+    for xml_path, ann in _progress(parsed, progress, 'checking images'):
         img_path = _find_image(img_dir, ann['filename'], xml_path.stem)
         if img_path is None:
             report.problem(xml_path, f'image {ann["filename"]!r} not found in {img_dir}')
             continue
-        width, height = ann['width'], ann['height']
-        if width <= 0 or height <= 0:
-            size = _image_size(img_path)
-            if size is None:
-                report.problem(img_path, 'cannot be decoded as an image')
-                continue
-            height, width = size
+        if img_path in converted:
+            report.problem(xml_path, f'{img_path.name} was already converted from '
+                           f'{converted[img_path].name}: left out')
+            continue
+        try:
+            height, width, orientation = image_header(img_path)
+            if check_images == 'decode':
+                read_image(img_path)
+        except ImageFileError as e:
+            report.problem(img_path, str(e))
+            continue
+        converted[img_path] = xml_path
+        turn = _image_frame(report, xml_path, ann, (height, width), orientation)
+        stored_w, stored_h = width, height
+        if orientation in (5, 6, 7, 8):
+            width, height = height, width
         image_id = len(images) + 1
         images.append(dict(id=image_id, file_name=img_path.name, width=width, height=height))
         for obj in ann['objects']:
+            label = f'object {obj["number"]} ({obj["name"] or "no name"})'
+            if 'error' in obj:
+                report.problem(xml_path, f'{label}: {obj["error"]}; left out')
+                continue
             if obj['name'] not in cat_ids:
                 report.problem(xml_path, f'class {obj["name"]!r} is not in the class list')
                 continue
             x1, y1, x2, y2 = obj['box']
             if one_based:
                 x1, y1 = x1 - 1, y1 - 1
+            if turn:
+                x1, y1, x2, y2 = orient_box((x1, y1, x2, y2), stored_w, stored_h, orientation)
             box, note = fix_box((x1, y1, x2, y2), width, height, box_policy)
             if note:
                 report.problem(xml_path, note)

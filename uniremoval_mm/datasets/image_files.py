@@ -7,7 +7,7 @@ converters, so every component says the same thing about the same bad file
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -41,10 +41,13 @@ class Picture:
         rgb (np.ndarray): (H, W, 3) uint8 or uint16, EXIF orientation applied.
         alpha (np.ndarray, optional): (H, W), same dtype, or None.
         gray (bool): The file was single-channel.
+        orientation (int): The EXIF orientation (1-8) applied to the pixels. Defaults
+            to 1 (none).
     """
     rgb: np.ndarray
     alpha: Optional[np.ndarray] = None
     gray: bool = False
+    orientation: int = 1
 
 
 def sniff_image_format(path: Path) -> str:
@@ -209,8 +212,8 @@ def _orientation(img) -> int:
         return 1
 
 
-def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]:
-    """Check a file's header (cheap: no pixel is decoded) and return its shown size.
+def image_header(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int, int]:
+    """Check a file's header (cheap: no pixel is decoded); return its stored size.
 
     Catches empty, unreadable, non-image and header-corrupt files and, with
     ``max_pixels``, oversized ones. A file whose pixel data is truncated passes; only
@@ -222,7 +225,8 @@ def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]
             (only Pillow's decompression-bomb limit).
 
     Returns:
-        tuple[int, int]: (height, width) as shown, i.e. after the EXIF orientation.
+        tuple[int, int, int]: (height, width) of the stored pixels and the EXIF
+        orientation (1-8; 5-8 swap height and width when shown).
 
     Raises:
         ImageFileError: Naming the problem in a few words.
@@ -236,9 +240,53 @@ def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]
     except OSError as e:
         raise ImageFileError(f'cannot read: {e.strerror or e}') from e
     w, h = img.size
-    if orientation in (5, 6, 7, 8):
-        return w, h
-    return h, w
+    return h, w, orientation
+
+
+def probe_image(path: Path, max_pixels: Optional[int] = None) -> Tuple[int, int]:
+    """Check a file's header (see :func:`image_header`) and return its shown size.
+
+    Args:
+        path (Path): The file.
+        max_pixels (int, optional): Refuse images with more pixels. Defaults to None.
+
+    Returns:
+        tuple[int, int]: (height, width) as shown, i.e. after the EXIF orientation.
+
+    Raises:
+        ImageFileError: Naming the problem in a few words.
+    """
+    h, w, orientation = image_header(path, max_pixels)
+    return (w, h) if orientation in (5, 6, 7, 8) else (h, w)
+
+
+def orient_box(box: Sequence[float], width: int, height: int,
+               orientation: int) -> List[float]:
+    """Move an (x1, y1, x2, y2) box drawn on stored pixels onto the image as shown.
+
+    Args:
+        box (Sequence[float]): The box on the stored pixels (pixel edges).
+        width (int): Stored width.
+        height (int): Stored height.
+        orientation (int): EXIF orientation, 1-8 (as :func:`decode_image` applies it).
+
+    Returns:
+        list[float]: The box on the shown image.
+    """
+    w, h = float(width), float(height)
+    moves = {
+        1: lambda x, y: (x, y),
+        2: lambda x, y: (w - x, y),
+        3: lambda x, y: (w - x, h - y),
+        4: lambda x, y: (x, h - y),
+        5: lambda x, y: (y, x),
+        6: lambda x, y: (h - y, x),
+        7: lambda x, y: (h - y, w - x),
+        8: lambda x, y: (y, w - x),
+    }
+    move = moves.get(orientation, moves[1])
+    (ax, ay), (bx, by) = move(box[0], box[1]), move(box[2], box[3])
+    return [min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]
 
 
 def decode_image(data: bytes, max_pixels: Optional[int] = None) -> Picture:
@@ -298,7 +346,7 @@ def decode_image(data: bytes, max_pixels: Optional[int] = None) -> Picture:
     colour, alpha = (arr[..., :-1], arr[..., -1]) if arr.shape[2] in (2, 4) else (arr, None)
     gray = colour.shape[2] == 1
     rgb = np.repeat(colour, 3, axis=2) if gray else colour
-    return Picture(np.ascontiguousarray(rgb), alpha, gray)
+    return Picture(np.ascontiguousarray(rgb), alpha, gray, orientation)
 
 
 def read_image(path: Path, max_pixels: Optional[int] = None) -> Picture:
