@@ -80,7 +80,9 @@ val_cfg = dict(type='MultiValLoop')
 test_cfg = dict(type='MultiTestLoop')
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 
-# One optimiser per player; both skip (and count) non-finite steps.
+# One optimiser per player; both skip (and count) non-finite steps. With --amp (or
+# type='NonFiniteGuardAmpOptimWrapper', loss_scale='dynamic' for each) both run in mixed
+# precision, each with its own GradScaler, and keep the guard.
 optim_wrapper = dict(
     _delete_=True,
     constructor='MultiOptimWrapperConstructor',

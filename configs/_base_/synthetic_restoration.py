@@ -28,6 +28,12 @@ test_cfg = dict(type='MultiTestLoop')
 
 # NaN/Inf losses or gradients skip the step (counted in the log as train/nonfinite_skips);
 # more than max_skips stop the run with a clear error.
+# Mixed precision (a CUDA GPU): `tools/train.py --amp` switches to the guarded AMP wrapper,
+# or set it here:
+#   optim_wrapper = dict(type='NonFiniteGuardAmpOptimWrapper', loss_scale='dynamic',
+#                        dtype='float16', max_skips=50, max_consecutive_overflows=30, ...)
+# fp16 overflows are then the GradScaler's skips (it lowers the scale), counted apart as
+# train/amp_overflow_skips; only NaN/Inf losses count against max_skips.
 optim_wrapper = dict(
     constructor='DefaultOptimWrapperConstructor',
     type='NonFiniteGuardOptimWrapper',

@@ -86,3 +86,16 @@ def test_block_nhwc_equals_block():
         ref = block(x)
         out = block.forward_nhwc(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_autocast_inference_takes_the_reference_path():
+    """A frozen copy under mixed precision (stage 2's reference with an AMP wrapper):
+    the fast path's addmm(out=...) would mix bf16/fp16 activations with fp32 weights."""
+    net = _trained_like(build_uniremoval_net('T')).eval()
+    x = torch.rand(1, 3, 19, 23)
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        out = net(x)
+    with torch.no_grad():
+        ref = net(x)
+    assert out.shape == x.shape
+    assert (out.float() - ref).abs().max() < 0.05 * ref.abs().max()  # bf16 rounding only

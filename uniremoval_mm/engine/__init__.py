@@ -1,4 +1,4 @@
-from .optim_wrapper import NonFiniteGuardOptimWrapper
+from .optim_wrapper import NonFiniteGuardAmpOptimWrapper, NonFiniteGuardOptimWrapper
 from .restoration_grid_hook import RestorationGridHook
 
-__all__ = ['NonFiniteGuardOptimWrapper', 'RestorationGridHook']
+__all__ = ['NonFiniteGuardOptimWrapper', 'NonFiniteGuardAmpOptimWrapper', 'RestorationGridHook']

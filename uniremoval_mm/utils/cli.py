@@ -12,6 +12,10 @@ from mmengine.runner import Runner
 
 import uniremoval_mm  # noqa: F401  (registers our modules, applies the compat shims)
 
+#: What ``--amp`` turns each optimiser wrapper into (the NaN/Inf guard keeps guarding).
+AMP_WRAPPERS = dict(OptimWrapper='AmpOptimWrapper',
+                    NonFiniteGuardOptimWrapper='NonFiniteGuardAmpOptimWrapper')
+
 
 class UsageError(ValueError):
     """A mistake in the command line or the config: the tools print it as one line."""
@@ -66,7 +70,8 @@ def load_config(path: str,
         work_dir (str, optional): ``--work-dir``; else the config's ``work_dir``, else
             ``./work_dirs/<config name>``. Defaults to None.
         launcher (str): ``--launcher``. Defaults to ``'none'``.
-        amp (bool): Turn every ``OptimWrapper`` into an ``AmpOptimWrapper``.
+        amp (bool): Turn every ``OptimWrapper`` into an ``AmpOptimWrapper`` and every
+            ``NonFiniteGuardOptimWrapper`` into a ``NonFiniteGuardAmpOptimWrapper``.
             Defaults to False.
         auto_scale_lr (bool): Enable the config's ``auto_scale_lr``. Defaults to False.
 
@@ -115,8 +120,9 @@ def _enable_amp(cfg: Config) -> None:
     targets = [wrappers] if 'optimizer' in wrappers else [
         w for w in wrappers.values() if isinstance(w, dict) and 'optimizer' in w]
     for wrapper in targets:
-        if wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
-            wrapper.type = 'AmpOptimWrapper'
+        kind = wrapper.get('type', 'OptimWrapper')
+        if kind in AMP_WRAPPERS:
+            wrapper.type = AMP_WRAPPERS[kind]
             wrapper.setdefault('loss_scale', 'dynamic')
 
 

@@ -257,8 +257,8 @@ class UniRemovalNet(nn.Module):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f'expected (N, {self.in_channels}, H, W), got {tuple(x.shape)}')
         if not (return_features or self.training or torch.is_grad_enabled()
-                or torch.jit.is_tracing()):
-            return self.forward_fast(x)
+                or torch.jit.is_tracing() or torch.is_autocast_enabled(x.device.type)):
+            return self.forward_fast(x)  # (its fused products take no autocast)
         padded, h, w = self._pad(x)
         feats: Dict[str, Tensor] = {}
         y = self.head(padded)
@@ -285,7 +285,9 @@ class UniRemovalNet(nn.Module):
 
         ``forward`` calls it by itself in eval mode without gradients (so inside
         ``torch.no_grad()`` / ``torch.inference_mode()``, e.g. in
-        ``UniRemovalPreprocessor``) unless feature taps are asked for. The features stay
+        ``UniRemovalPreprocessor``) unless feature taps are asked for or autocast is on
+        (mixed-precision training runs a frozen copy: its ``addmm(out=...)`` products
+        would mix float32 weights with autocast's half-precision activations). The features stay
         channels-last (N, H, W, C) all the way: norms, 1x1 convs, gates and the
         pixel shuffle need no layout change, and the 3x3 / 2x2 convs run as
         channels_last convs (see :meth:`NAFBlock.forward_nhwc`). The weights are used
