@@ -24,6 +24,7 @@ model = dict(
                   blur=None),
     teacher_fallbacks=dict(haze={{_base_.dark_channel_prior}}, rain=None, noise=None),
     missing_teacher='fallback',
+    degradation_types=degradation_types,  # a teacher under another name is an error
     pixel_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
     distill_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
     feature_pairs=None,

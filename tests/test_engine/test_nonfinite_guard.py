@@ -67,3 +67,25 @@ def test_invalid_max_skips():
     with pytest.raises(ValueError, match='max_skips'):
         NonFiniteGuardOptimWrapper(max_skips=-1, optimizer=torch.optim.SGD(
             torch.nn.Linear(1, 1).parameters(), lr=0.1))
+
+
+def test_a_nan_batch_through_the_stage1_distiller_is_skipped():
+    """NaN pixels reach the network (a float pipeline, a broken transform): the losses
+    are not finite, the step is skipped, nothing moves, the next batch trains."""
+    from ..test_models.test_distiller import _batch, _model
+    model = _model()
+    wrapper = NonFiniteGuardOptimWrapper(
+        optimizer=torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
+                                   lr=1e-3), max_skips=3)
+    data = model.data_preprocessor(_batch(['haze', 'noise', 'blur']), True)
+    data['inputs'][0, :, 2, 2] = float('nan')
+    before = [p.detach().clone() for p in model.generator.parameters()]
+    losses = model(**data, mode='loss')
+    assert not all(torch.isfinite(v) for v in losses.values())
+    parsed, _ = model.parse_losses(losses)
+    wrapper.update_params(parsed)
+    assert wrapper.skipped == 1
+    assert all(torch.equal(a, p) for a, p in zip(before, model.generator.parameters()))
+    model.train_step(_batch(['haze', 'noise', 'blur']), wrapper)
+    assert wrapper.skipped == 1
+    assert not all(torch.equal(a, p) for a, p in zip(before, model.generator.parameters()))

@@ -80,3 +80,21 @@ def test_backward(name):
     for n, p in trainable:
         assert p.grad is not None and torch.isfinite(p.grad).all(), n
         assert p.grad.abs().sum() > 0, n
+
+
+@pytest.mark.parametrize('name', sorted(TINY))
+def test_nan_and_inf_inputs_stay_in_their_sample(name):
+    """NaN/Inf pixels (bad input of the corpus) neither crash a network nor leak into the
+    other samples of the batch; what they do to their own sample is caught downstream
+    (the restore tool refuses a non-finite output, the optimiser guard a non-finite
+    loss)."""
+    net = _build(name).eval()
+    clean = torch.rand(1, 3, 21, 27)
+    bad = torch.rand(1, 3, 21, 27)
+    bad[0, 0, 3, 4], bad[0, 1, 10, 10], bad[0, 2, 0, 0] = float('nan'), float('inf'), -float(
+        'inf')
+    with torch.no_grad():
+        alone = net(clean)
+        both = net(torch.cat([bad, clean]))
+    assert both.shape == (2, 3, 21, 27)
+    torch.testing.assert_close(both[1:], alone, rtol=1e-5, atol=1e-5)

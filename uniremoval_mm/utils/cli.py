@@ -81,7 +81,8 @@ def load_config(path: str,
     Raises:
         UsageError: If ``path`` is not a file, if ``--amp`` or the slurm / mpi
             launcher is asked for without a GPU (``pytorch`` runs on CPU with gloo),
-            or ``--auto-scale-lr`` for a config without ``auto_scale_lr.base_batch_size``.
+            ``--auto-scale-lr`` for a config without ``auto_scale_lr.base_batch_size``,
+            or a whole-config check fails (``uniremoval_mm.utils.config_checks``).
     """
     if not Path(path).is_file():
         raise UsageError(f'config file not found: {path}')
@@ -100,6 +101,8 @@ def load_config(path: str,
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    from .config_checks import check_config
+    check_config(cfg)  # one-line errors naming the field, before anything is built
     if amp:
         _enable_amp(cfg)
     if auto_scale_lr:

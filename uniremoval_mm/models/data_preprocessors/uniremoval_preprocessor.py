@@ -283,7 +283,33 @@ def _check_tile(tile: Optional[dict]) -> Optional[dict]:
 
 
 def _check_normalisation(kwargs: dict, input_channel_order: str) -> None:
-    """Catch normalisation settings that cannot match what a detector expects."""
+    """Catch normalisation settings that cannot match what a detector expects.
+
+    Errors (one line, naming the field): mean without std or std without mean; not 1
+    or 3 values, or different lengths; a std that is not > 0; mean/std on the 0-1
+    scale (mmdet normalises 0-255 images); ``bgr_to_rgb`` and ``rgb_to_bgr`` both set;
+    ``pad_size_divisor`` < 1. Warnings: a channel flip that undoes
+    ``input_channel_order='rgb'``, a mean whose order looks the other way round than
+    the images the detector gets. (The mean/std a pretrained backbone expects is
+    checked against the whole config by ``uniremoval_mm.utils.config_checks``.)
+    """
+    mean, std = kwargs.get('mean'), kwargs.get('std')
+    if (mean is None) != (std is None):
+        raise ValueError(f'data_preprocessor.mean={mean} and data_preprocessor.std={std}: '
+                         'give both (the detector normalises with them) or neither')
+    if mean is not None:
+        if len(mean) not in (1, 3) or len(std) != len(mean):
+            raise ValueError(f'data_preprocessor.mean ({len(mean)} values) and .std '
+                             f'({len(std)} values) need 3 values each (or 1 each)')
+        if any(float(v) <= 0 for v in std):
+            raise ValueError(f'data_preprocessor.std={list(std)}: every value must be > 0')
+    if kwargs.get('bgr_to_rgb') and kwargs.get('rgb_to_bgr'):
+        raise ValueError('data_preprocessor.bgr_to_rgb and data_preprocessor.rgb_to_bgr are '
+                         'both True: set at most one')
+    divisor = kwargs.get('pad_size_divisor', 1)
+    if not isinstance(divisor, int) or divisor < 1:
+        raise ValueError(f'data_preprocessor.pad_size_divisor must be an int >= 1, got '
+                         f'{divisor!r}')
     for name, limit in (('mean', 1.0), ('std', 0.999)):  # std 1 (caffe style) is fine
         values = kwargs.get(name)
         if values is not None and max(abs(float(v)) for v in values) <= limit \
@@ -292,7 +318,6 @@ def _check_normalisation(kwargs: dict, input_channel_order: str) -> None:
                 f'data_preprocessor.{name}={list(values)} is on the 0-1 scale, but mmdet '
                 'normalises 0-255 images (e.g. mean=[123.675, 116.28, 103.53]); the '
                 'restorer\'s 0-1 range is internal')
-    mean = kwargs.get('mean')
     if kwargs.get('bgr_to_rgb') and input_channel_order == 'rgb':
         warnings.warn("data_preprocessor.bgr_to_rgb=True with input_channel_order='rgb' "
                       'turns the RGB images into BGR before normalisation: set one of them '

@@ -9,6 +9,7 @@ from mmagic.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
+from ...datasets.synthetic_paired import DEGRADATION_TYPES
 from .utils import missing_local_checkpoint, sample_types
 
 
@@ -61,6 +62,11 @@ class UniRemovalDistiller(BaseEditModel):
         missing_teacher (str): ``'fallback'`` (use ``teacher_fallbacks``, with a
             warning) or ``'error'`` (stop, naming the config field). Defaults to
             ``'fallback'``.
+        degradation_types (Sequence[str]): The types the data may carry. Every key of
+            ``teachers``, ``teacher_fallbacks`` and ``feature_pairs`` must be one (a typo
+            such as ``hazy`` for ``haze`` would silently train without that teacher), and
+            so must every training sample's type. Defaults to
+            ``('haze', 'rain', 'blur', 'noise', 'mixed')``.
         type_key (str): Metainfo key of the degradation type. Defaults to
             ``'degradation_type'``.
         train_cfg (dict, optional): mmagic's. Defaults to None.
@@ -81,6 +87,7 @@ class UniRemovalDistiller(BaseEditModel):
                  positive: str = 'teacher',
                  teacher_fallbacks: Optional[Dict[str, Optional[dict]]] = None,
                  missing_teacher: str = 'fallback',
+                 degradation_types: Sequence[str] = DEGRADATION_TYPES,
                  type_key: str = 'degradation_type',
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -93,6 +100,16 @@ class UniRemovalDistiller(BaseEditModel):
                              f'{missing_teacher!r}')
         if pixel_loss is None and distill_loss is None:
             raise ValueError('model.pixel_loss and model.distill_loss cannot both be None')
+        self.degradation_types = tuple(degradation_types)
+        if not self.degradation_types:
+            raise ValueError('model.degradation_types must not be empty')
+        for field, mapping in (('teachers', teachers), ('teacher_fallbacks', teacher_fallbacks),
+                               ('feature_pairs', feature_pairs)):
+            for kind in mapping or {}:
+                if kind not in self.degradation_types:
+                    raise ValueError(
+                        f'model.{field}.{kind}: {kind!r} is not a degradation type '
+                        f'(model.degradation_types: {list(self.degradation_types)})')
         super().__init__(generator=generator, pixel_loss=pixel_loss or dict(type='L1Loss'),
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
@@ -166,6 +183,11 @@ class UniRemovalDistiller(BaseEditModel):
             student, s_feats = self.generator(inputs), {}
         gt = data_samples.gt_img if 'gt_img' in data_samples else None
         types = sample_types(data_samples, self.type_key, n)
+        unknown = sorted({str(t) for t in types if t is not None} - set(self.degradation_types))
+        if unknown:
+            raise ValueError(f'training samples of type {unknown}, which is not in '
+                             f'model.degradation_types {list(self.degradation_types)}: '
+                             'make the model and the dataset\'s degradation_types agree')
         losses: Dict[str, Tensor] = {}
         positive = gt.clone() if gt is not None else None
         out_terms, feat_terms = [], []
