@@ -132,6 +132,9 @@ class UnpairedFolderDataset(BaseDataset):
             sub-folder, named as is. Defaults to None.
         exclude (Sequence[str]): Sub-folders to leave out (e.g. an acceptance set).
             Defaults to ().
+        skip_missing (bool): A named sub-folder that does not exist is skipped with a
+            warning instead of an error (candidate roots need not have the same kinds).
+            Defaults to False.
         pipeline (list[dict], optional): The data pipeline. Defaults to None.
         **kwargs: Other arguments of ``mmengine.dataset.BaseDataset``.
     """
@@ -142,10 +145,12 @@ class UnpairedFolderDataset(BaseDataset):
                  data_root: Union[str, Sequence[str]],
                  folders: Union[Sequence[str], Dict[str, str], None] = None,
                  exclude: Sequence[str] = (),
+                 skip_missing: bool = False,
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
                  **kwargs) -> None:
         self.folders = folders
         self.exclude = set(exclude)
+        self.skip_missing = skip_missing
         if not isinstance(data_root, (str, Path)):
             candidates = [str(c) for c in data_root]
             found = [c for c in candidates if Path(c).is_dir()]
@@ -177,6 +182,10 @@ class UnpairedFolderDataset(BaseDataset):
         items = []
         for folder, kind in mapping.items():
             if folder in self.exclude:
+                continue
+            if self.skip_missing and not (root / folder).is_dir():
+                print_log(f'UnpairedFolderDataset: {root / folder} not found, no {kind!r} '
+                          'photos (skip_missing=True)', logger='current', level=30)
                 continue
             for path in list_images(root / folder):
                 items.append(dict(img_path=str(path), key=f'{folder}/{path.stem}',

@@ -1,4 +1,5 @@
 from .optim_wrapper import NonFiniteGuardOptimWrapper
+from .progress_hook import ProgressHook
 from .restoration_grid_hook import RestorationGridHook
 
-__all__ = ['NonFiniteGuardOptimWrapper', 'RestorationGridHook']
+__all__ = ['NonFiniteGuardOptimWrapper', 'ProgressHook', 'RestorationGridHook']
