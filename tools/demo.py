@@ -4,16 +4,15 @@
 1. The stack's smoke job: versions; mmdet's own Faster R-CNN config on a real photo.
 2. The demo data (``data/demo``: real photos, degraded pairs, unpaired photos, a small
    detection set and its degraded copies), built once.
-3. Training, two jobs side by side (one thread each on a 2-core machine):
-   stage 1 (knowledge transfer, ``configs/demo/stage1.py``) then stage 2 (calibration,
-   ``configs/demo/stage2.py``); and the clean detector (RTMDet-tiny,
-   ``configs/demo/rtmdet-tiny_demo-shapes.py``). Each run is ``tools/train.py`` in a
-   subprocess; its log goes to ``OUT/logs/``, its progress to a bar here.
-4. Restoration table: PSNR / SSIM per degradation for the input, the teachers, the
-   stage-1 and stage-2 students (``tools/analysis_tools/stage1_table.py``).
-5. Detection benchmark: the detector's mAP on clean, degraded and restored images
+3. Training and the restoration table, as two chains side by side (one thread each on a
+   2-core machine): stage 1 (knowledge transfer, ``configs/demo/stage1.py``), stage 2
+   (calibration, ``configs/demo/stage2.py``), then PSNR / SSIM per degradation for the
+   input, the teachers and both students (``tools/analysis_tools/stage1_table.py``);
+   beside them, the clean detector (RTMDet-tiny, ``configs/demo/rtmdet-tiny_demo-shapes.py``).
+   Each is a subprocess; its log goes to ``OUT/logs/``, its progress to a bar here.
+4. Detection benchmark: the detector's mAP on clean, degraded and restored images
    (``tools/analysis_tools/detection_benchmark.py``, the stage-2 student in front).
-6. Pictures: restored-vs-input grid, detection boxes before / after
+5. Pictures: restored-vs-input grid, detection boxes before / after
    (``tools/restore.py``), training curves; and ``OUT/results.md`` with every table and
    the time of each step.
 
@@ -23,15 +22,13 @@ tables and pictures from them; to start from scratch, give a new ``--out-dir``.
 Usage: python tools/demo.py [--out-dir work_dirs/demo] [--jobs 2] [--device cpu]
 """
 import argparse
-import contextlib
-import io
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Union
 
 import cv2
 import numpy as np
@@ -170,11 +167,36 @@ class Run:
         return path if path.is_absolute() else Path.cwd() / path
 
 
-def run_chains(chains: List[List[Run]], log_dir: Path, threads: int) -> Dict[str, float]:
+class Task:
+    """A script run in a chain after the trainings it reads (e.g. the restoration table).
+
+    Args:
+        name (str): Short name (its log is ``<name>.log``).
+        args (callable): Returns the script's command line when the task starts (the
+            checkpoints it reads exist only then).
+        output (Path): Where its stdout goes; the task is finished once this exists.
+    """
+
+    def __init__(self, name: str, args: Callable[[], List[str]], output: Path) -> None:
+        self.name, self.args, self.output = name, args, output
+
+    def state(self) -> dict:
+        return {}  # no progress file: the bar shows the elapsed time
+
+    def finished(self) -> bool:
+        return self.output.is_file() and self.output.stat().st_size > 0
+
+    def command(self) -> List[str]:
+        return [sys.executable] + self.args()
+
+
+def run_chains(chains: List[List[Union[Run, 'Task']]], log_dir: Path,
+               threads: int) -> Dict[str, float]:
     """Run each chain's trainings in order, the chains side by side, with progress bars.
 
     Args:
-        chains (list[list[Run]]): Trainings; a chain's runs depend on each other.
+        chains (list[list[Run | Task]]): Trainings and scripts; a chain's steps depend
+            on each other.
         log_dir (Path): Each run's stdout + stderr goes to ``log_dir/<name>.log``.
         threads (int): ``OMP_NUM_THREADS`` of each run.
 
@@ -203,8 +225,14 @@ def run_chains(chains: List[List[Run]], log_dir: Path, threads: int) -> Dict[str
                         seconds[run.name] = 0.0
                         continue
                     log = open(log_dir / f'{run.name}.log', 'a')
-                    proc = subprocess.Popen(run.command(), stdout=log,
-                                            stderr=subprocess.STDOUT, env=env)
+                    stdout = log
+                    if isinstance(run, Task):  # stdout is its result, stderr its log
+                        stdout = open(run.output.with_name(run.output.name + '.part'), 'w')
+                    proc = subprocess.Popen(run.command(), stdout=stdout,
+                                            stderr=subprocess.STDOUT if stdout is log else log,
+                                            env=env)
+                    if stdout is not log:
+                        stdout.close()
                     bar = tqdm(desc=f'{run.name:9s}', total=None, position=i, unit='it',
                                dynamic_ncols=True, leave=True) if tty else None
                     print(f'{run.name}: started, log {log.name}', flush=True)
@@ -226,6 +254,8 @@ def run_chains(chains: List[List[Run]], log_dir: Path, threads: int) -> Dict[str
                 if bar is not None:
                     bar.close()
                 del active[i]
+                if isinstance(run, Task) and proc.returncode == 0:
+                    os.replace(run.output.with_name(run.output.name + '.part'), run.output)
                 if proc.returncode != 0 or not run.finished():
                     raise RuntimeError(
                         f'{run.name} failed (exit {proc.returncode}); its log: '
@@ -247,7 +277,7 @@ def run_chains(chains: List[List[Run]], log_dir: Path, threads: int) -> Dict[str
 def _status(state: dict) -> str:
     """``12/200 train, loss 0.31`` from a ProgressHook file."""
     if not state:
-        return 'starting'
+        return 'running'
     text = f"{state.get('done', 0)}/{state.get('total') or '?'} {state.get('phase', '')}"
     return text + (f", loss {state['loss']:.3g}" if state.get('loss') is not None else '')
 
@@ -257,16 +287,16 @@ def _tail(path: Path, n: int = 15) -> str:
 
 
 # ----------------------------------------------------------------------------- steps 4-5
-def restoration_table(stage1: Path, stage2: Path, out_dir: Path) -> str:
-    """PSNR / SSIM of input, teachers and both students, as markdown (and json)."""
-    args = [str(STAGE1_CFG), '--student', f'stage 1={stage1}', '--student',
-            f'stage 2={stage2}', '--json', str(out_dir / 'restoration.json')]
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        code = _tool('analysis_tools/stage1_table.py').main(args)
-    if code:
-        raise RuntimeError(f'stage1_table.py {" ".join(args)} failed (exit {code})')
-    return buffer.getvalue().strip()
+def restoration_task(stage1: 'Run', stage2: 'Run', out_dir: Path, quick: bool) -> Task:
+    """PSNR / SSIM of the input, the teachers and both students (markdown + json)."""
+    def args() -> List[str]:
+        cmd = [str(REPO / 'tools' / 'analysis_tools' / 'stage1_table.py'), str(STAGE1_CFG),
+               '--student', f'stage 1={stage1.checkpoint()}',
+               '--student', f'stage 2={stage2.checkpoint()}',
+               '--json', str(out_dir / 'restoration.json')]
+        # real pairs are cropped to their central 256 x 256 (the teachers are slow on CPU)
+        return cmd + ['--max-side', '64' if quick else '256']
+    return Task('restoration', args, out_dir / 'restoration.md')
 
 
 def detection_table(det_ckpt: Path, restorer_ckpt: Path, out_dir: Path, quick: bool,
@@ -390,48 +420,48 @@ def main(argv=None) -> int:
         print(f'\n== {title} ==', flush=True)
         return time.time()
 
-    t = step('1/6 versions and the stack smoke job')
+    t = step('1/5 versions and the stack smoke job')
     print_versions()
     if not args.skip_smoke:
         smoke_job(out, args.device)
     timings['smoke job'] = time.time() - t
 
-    t = step('2/6 demo data (data/demo)')
+    t = step('2/5 demo data (data/demo)')
     _tool('misc/build_demo_data.py').build(Path('data/demo'))
     timings['demo data'] = time.time() - t
 
-    t = step(f'3/6 training: stage 1 -> stage 2 | detector ({args.jobs} side by side)')
+    t = step(f'3/5 training: stage 1 -> stage 2 -> restoration table | detector '
+             f'({args.jobs} side by side)')
     quick = QUICK if args.quick else {}
     stage1 = Run('stage1', STAGE1_CFG, out / 'stage1', quick.get('stage1', []))
     stage2 = Run('stage2', STAGE2_CFG, out / 'stage2',
                  [f'model.init_checkpoint={out / "stage1"}'] + quick.get('stage2', []))
+    restoration = restoration_task(stage1, stage2, out, args.quick)
     detector = Run('detector', DET_CFG, out / 'detector', quick.get('detector', []))
-    chains = [[stage1, stage2], [detector]]
+    chains = [[stage1, stage2, restoration], [detector]]
     if args.jobs == 1:
-        chains = [[stage1, stage2, detector]]
+        chains = [chains[0] + chains[1]]
     threads = max(1, (os.cpu_count() or 1) // min(args.jobs, len(chains)))
-    print(f'logs: {out / "logs"}; {threads} thread(s) per training')
+    print(f'logs: {out / "logs"}; {threads} thread(s) per job')
     try:
-        timings.update({f'train {k}': v for k, v in
+        timings.update({('' if k == 'restoration' else 'train ') + k: v for k, v in
                         run_chains(chains, out / 'logs', threads).items()})
     except RuntimeError as e:
         print(f'demo: {e}', file=sys.stderr)
         return 1
-    ckpt1, ckpt2, ckpt_det = stage1.checkpoint(), stage2.checkpoint(), detector.checkpoint()
+    ckpt2, ckpt_det = stage2.checkpoint(), detector.checkpoint()
+    restoration_md = restoration.output.read_text().strip()
+    print(restoration_md)
 
     try:
-        t = step('4/6 restoration: PSNR / SSIM per degradation (RGB)')
-        restoration_md = restoration_table(ckpt1, ckpt2, out)
-        print(restoration_md)
-        timings['restoration table'] = time.time() - t
-
-        t = step('5/6 detection: mAP on clean / degraded / restored (stage-2 student)')
+        t = step('4/5 detection: mAP on clean / degraded / restored (stage-2 student)')
         detection_md = detection_table(ckpt_det, ckpt2, out, args.quick, args.jobs)
         timings['detection benchmark'] = time.time() - t
 
-        t = step('6/6 pictures')
+        t = step('5/5 pictures')
         pictures = out / 'pictures'
-        restoration_grid(ckpt1, ckpt2, pictures / 'restoration_grid.jpg', args.device)
+        restoration_grid(stage1.checkpoint(), ckpt2, pictures / 'restoration_grid.jpg',
+                         args.device)
         detection_pictures(ckpt_det, ckpt2, pictures, args.device)
         training_curves([stage1, stage2, detector], pictures / 'training_curves.png')
         timings['pictures'] = time.time() - t
