@@ -64,7 +64,7 @@ train_dataloader = dict(
         type='ConcatDataset',
         datasets=[
             dict(type='UnpairedFolderDataset', data_root=unpaired_roots, folders=folders,
-                 exclude=acceptance_sets, pipeline=train_pipeline),
+                 exclude=acceptance_sets, skip_missing=True, pipeline=train_pipeline),
             dict(type='UnpairedFolderDataset', data_root='data/demo/clean',
                  folders=dict(train='clean'), pipeline=train_pipeline),
         ]))
@@ -72,7 +72,7 @@ test_dataloader = dict(
     num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='UnpairedFolderDataset', data_root=unpaired_roots, folders=folders,
-                 exclude=acceptance_sets, pipeline=test_pipeline))
+                 exclude=acceptance_sets, skip_missing=True, pipeline=test_pipeline))
 val_dataloader = test_dataloader
 test_evaluator = [dict(type='NoReferenceQuality')]
 val_evaluator = test_evaluator

@@ -18,7 +18,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(datasets=[
     dict(type='UnpairedFolderDataset', data_root={{_base_.unpaired_roots}},
-         folders={{_base_.folders}}, exclude={{_base_.acceptance_sets}},
+         folders={{_base_.folders}}, exclude={{_base_.acceptance_sets}}, skip_missing=True,
          pipeline=train_pipeline),
     dict(type='UnpairedFolderDataset', data_root='data/demo/clean', folders=dict(train='clean'),
          pipeline=train_pipeline),

@@ -66,6 +66,12 @@ def test_unpaired_folders_by_kind(tmp_path):
     assert chosen.data_root == str(tmp_path) and len(chosen) == 1
     with pytest.raises(FileNotFoundError, match='none of .*absent'):
         UnpairedFolderDataset([str(tmp_path / 'absent')])
+    # a named kind missing from the chosen root: an error naming it, or skipped on request
+    with pytest.raises(FileNotFoundError, match='mixed: not a directory'):
+        UnpairedFolderDataset(str(tmp_path), folders=dict(hazy='haze', mixed='mixed'))
+    some = UnpairedFolderDataset(str(tmp_path), folders=dict(hazy='haze', mixed='mixed'),
+                                 skip_missing=True)
+    assert {some.get_data_info(i)['degradation_type'] for i in range(len(some))} == {'haze'}
 
 
 # --- real benchmark pairs and photos ------------------------------------------------------

@@ -87,6 +87,23 @@ def test_missing_teacher_checkpoint_falls_back_or_stops(tmp_path):
         _model(teachers=teachers)
 
 
+def test_feature_pairs_written_for_a_missing_teacher_are_dropped_with_its_fallback(tmp_path):
+    # AOD-Net's tap 'k' does not exist in the dark channel prior that replaces it: the
+    # haze pairs go (with a warning), the noise pairs of a present teacher stay
+    teachers = dict(TEACHERS, haze=dict(type='FrozenTeacher', model=dict(type='AODNet'),
+                                        checkpoint=str(tmp_path / 'nope.pth')))
+    model = _model(teachers=teachers, teacher_fallbacks=dict(haze=TEACHERS['haze']),
+                   feature_pairs=dict(haze=[('dec0', 'k')], noise=[('enc0', 'last')]))
+    assert set(model.feature_pairs) == {'noise'}
+    assert list(model.adapters) == ['noise__enc0__last']
+    data = model.data_preprocessor(_batch(['haze', 'noise'], size=(17, 23)), True)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    assert model.adapters['noise__enc0__last'].weight.grad is not None
+    with pytest.raises(ValueError, match='feature_pairs.haze: the teacher has no tap'):
+        _model(feature_pairs=dict(haze=[('dec0', 'k')]))  # no fallback involved: an error
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(positive='clean'), 'model.positive'),
     (dict(feature_pairs=dict(haze=[('enc9', 'dark')])), 'no tap'),

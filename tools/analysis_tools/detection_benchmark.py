@@ -5,7 +5,7 @@ Usage:
     python tools/analysis_tools/detection_benchmark.py DET_CONFIG DET_CHECKPOINT
         [--restorer UniRemovalNetS | RESTORATION_CONFIG.py] [--restorer-checkpoint CKPT]
         [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
-        [--modes raw restored] [--label NAME] [--work-dir DIR]
+        [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N] [--max-images N]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -16,9 +16,12 @@ clean images). A DET_CONFIG that already has a ``UniRemovalPreprocessor`` (a joi
 fine-tuned detector) is run as it is in mode ``restored``. Prints a markdown table (COCO
 bbox mAP, mAP_50; the share of the mAP lost to the degradation that restoring wins back;
 PSNR of input and restored) and writes ``WORK_DIR/<label>.json`` and ``<label>.md``.
+``--jobs N`` runs N of them at a time, each with cores / N threads; ``--max-images N``
+tests on the first N val images only (a quick check; mAP is then over those images).
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,7 +56,7 @@ def restorer_config(spec: str) -> dict:
 
 
 def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optional[dict],
-                   restorer_checkpoint: Optional[str]) -> str:
+                   restorer_checkpoint: Optional[str], max_images: Optional[int] = None) -> str:
     """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``."""
     root = data_root.resolve()
     ann, img = (root / 'val.json', root / 'val') if name == 'clean' else (
@@ -64,7 +67,8 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
     lines = [f'_base_ = {str(det_config.resolve())!r}',
              'test_dataloader = dict(dataset=dict(',
              f'    data_root={str(root) + "/"!r}, ann_file={str(ann)!r},',
-             f'    data_prefix=dict(img={str(img) + "/"!r})))']
+             f'    data_prefix=dict(img={str(img) + "/"!r}),',
+             f'    indices={max_images!r}))']
     metrics = [dict(type='CocoMetric', ann_file=str(ann), metric='bbox', format_only=False)]
     scored = name != 'clean'  # PSNR / SSIM against the clean images
     if restorer is not None:
@@ -85,13 +89,15 @@ def _has_preprocessor(det_config: Path) -> bool:
     return pre.get('type') == 'UniRemovalPreprocessor'
 
 
-def run_one(config: Path, checkpoint: str, work_dir: Path) -> Dict[str, float]:
+def run_one(config: Path, checkpoint: str, work_dir: Path,
+            threads: Optional[int] = None) -> Dict[str, float]:
     """Run ``tools/test.py`` and return its metrics (from the run's json log).
 
     Args:
         config (Path): Config file.
         checkpoint (str): Detector checkpoint.
         work_dir (Path): The run's work dir.
+        threads (int, optional): ``OMP_NUM_THREADS`` of the run; None inherits it.
 
     Returns:
         dict[str, float]: The metrics, plus ``seconds`` (wall time of the run).
@@ -100,9 +106,11 @@ def run_one(config: Path, checkpoint: str, work_dir: Path) -> Dict[str, float]:
         RuntimeError: If the run fails (its last output lines are in the message).
     """
     start = time.time()
+    env = None if threads is None else dict(
+        os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools' / 'test.py'), str(config), checkpoint,
-         '--work-dir', str(work_dir)], cwd=REPO, capture_output=True, text=True)
+         '--work-dir', str(work_dir)], cwd=REPO, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = '\n'.join((proc.stdout + proc.stderr).splitlines()[-15:])
         raise RuntimeError(f'tools/test.py {config} failed:\n{tail}')
@@ -153,16 +161,22 @@ def main(argv=None) -> int:
     parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES))
     parser.add_argument('--label', default='benchmark', help='name of the json / md files')
     parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/detection_benchmark'))
+    parser.add_argument('--jobs', type=int, default=1, help='test runs at a time')
+    parser.add_argument('--max-images', type=int, help='only the first N val images')
     args = parser.parse_args(argv)
     if not args.config.is_file():
         parser.error(f'config not found: {args.config}')
+    if args.jobs < 1:
+        parser.error(f'--jobs must be >= 1, got {args.jobs}')
+    if args.max_images is not None and args.max_images < 1:
+        parser.error(f'--max-images must be >= 1, got {args.max_images}')
     builtin = _has_preprocessor(args.config)
     if 'restored' in args.modes and not builtin and not args.restorer_checkpoint:
         parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
                      'restorer is the identity)')
     restorer = None if builtin else restorer_config(args.restorer)
     (args.work_dir / 'configs').mkdir(parents=True, exist_ok=True)
-    rows = []
+    runs = []
     for name in args.sets:
         for mode in args.modes:
             if builtin and mode == 'raw':
@@ -172,15 +186,37 @@ def main(argv=None) -> int:
             try:
                 cfg.write_text(derived_config(
                     args.config, args.data_root, name,
-                    restorer if mode == 'restored' else None, args.restorer_checkpoint))
-                metrics = run_one(cfg, args.checkpoint, args.work_dir / run)
-            except (FileNotFoundError, RuntimeError) as e:
+                    restorer if mode == 'restored' else None, args.restorer_checkpoint,
+                    args.max_images))
+            except FileNotFoundError as e:
+                print(f'detection_benchmark: {e}', file=sys.stderr)
+                return 1
+            runs.append((name, mode, cfg, args.work_dir / run))
+    threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run_one, cfg, args.checkpoint, work, threads)
+                   for _, _, cfg, work in runs]
+        rows = []
+        bar = tqdm(total=len(runs), desc='test runs', unit='run', dynamic_ncols=True,
+                   disable=None)
+        for (name, mode, _, _), future in zip(runs, futures):
+            try:
+                metrics = future.result()
+            except RuntimeError as e:
+                bar.close()
+                for f in futures:
+                    f.cancel()
                 print(f'detection_benchmark: {e}', file=sys.stderr)
                 return 1
             rows.append(dict(set=name, mode=mode, **metrics))
-            print(f"{name:6s} {mode:8s} mAP {metrics.get('coco/bbox_mAP', 0):.3f} "
-                  f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
-                  f"({metrics['seconds']} s)", flush=True)
+            bar.update(1)
+            bar.write(f"{name:6s} {mode:8s} mAP {metrics.get('coco/bbox_mAP', 0):.3f} "
+                      f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
+                      f"({metrics['seconds']} s)")
+        bar.close()
     md = table(rows)
     print(md)
     (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(

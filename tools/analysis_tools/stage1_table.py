@@ -122,10 +122,14 @@ def main(argv=None) -> int:
     restorers = _restorers(args)
     data = {name: [(_read(lq, args.max_side), _read(gt, args.max_side)) for lq, gt in items]
             for name, _, items in sets}
+    from tqdm import tqdm
     results: Dict[str, Dict[str, Dict[str, float]]] = {}
+    bar = tqdm(total=len(restorers) * len(sets), desc='restorer x set', dynamic_ncols=True,
+               disable=None)
     for rname, (own, fn) in restorers.items():
         results[rname] = {}
         for sname, kind, _ in sets:
+            bar.update(1)
             scores = []
             for lq, gt in data[sname]:
                 x = torch.from_numpy(lq).permute(2, 0, 1)[None].float() / 255
@@ -134,7 +138,8 @@ def main(argv=None) -> int:
                                ssim(y, gt, channel_order='rgb')))
             p, s = np.mean(scores, axis=0)
             results[rname][sname] = dict(psnr=float(p), ssim=float(s), own=(own == kind))
-            print(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
+            bar.write(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
+    bar.close()
     names = [s[0] for s in sets]
     print('| restorer | ' + ' | '.join(names) + ' |')
     print('|---|' + '---|' * len(names))

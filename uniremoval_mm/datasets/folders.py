@@ -159,6 +159,9 @@ class UnpairedFolderDataset(BaseDataset):
             sub-folder, named as is. Defaults to None.
         exclude (Sequence[str]): Sub-folders to leave out (e.g. an acceptance set).
             Defaults to ().
+        skip_missing (bool): A named sub-folder that does not exist is skipped with a
+            warning instead of an error (candidate roots need not have the same kinds).
+            Defaults to False.
         pipeline (list[dict], optional): The data pipeline. Defaults to None.
         check_files (str): What is checked of each photo when the dataset is built:
             ``'header'``, ``'decode'`` or ``'none'``. Defaults to ``'header'``.
@@ -179,6 +182,7 @@ class UnpairedFolderDataset(BaseDataset):
                  data_root: Union[str, Sequence[str]],
                  folders: Union[Sequence[str], Dict[str, str], None] = None,
                  exclude: Sequence[str] = (),
+                 skip_missing: bool = False,
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
                  check_files: str = 'header',
                  max_pixels: Optional[int] = None,
@@ -186,6 +190,7 @@ class UnpairedFolderDataset(BaseDataset):
         check_mode(type(self).__name__, check_files, max_pixels)
         self.folders = folders
         self.exclude = set(exclude)
+        self.skip_missing = skip_missing
         self.check_files, self.max_pixels = check_files, max_pixels
         self.skipped: List[str] = []
         if not isinstance(data_root, (str, Path)):
@@ -221,6 +226,10 @@ class UnpairedFolderDataset(BaseDataset):
         items, self.skipped = [], []
         for folder, kind in mapping.items():
             if folder in self.exclude:
+                continue
+            if self.skip_missing and not (root / folder).is_dir():
+                print_log(f'UnpairedFolderDataset: {root / folder} not found, no {kind!r} '
+                          'photos (skip_missing=True)', logger='current', level=30)
                 continue
             paths, bad = checked_images(owner, root / folder, True, self.check_files,
                                         self.max_pixels, min_size, strict=False)

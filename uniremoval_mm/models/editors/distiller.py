@@ -119,8 +119,10 @@ class UniRemovalDistiller(BaseEditModel):
         self.positive = positive
         self.type_key = type_key
         self.teachers = nn.ModuleDict()
-        for kind, cfg in self._resolve_teachers(teachers, teacher_fallbacks or {},
-                                                missing_teacher).items():
+        resolved = self._resolve_teachers(teachers, teacher_fallbacks or {}, missing_teacher)
+        # kinds whose configured teacher was missing and replaced by its fallback
+        self._fell_back = {k for k, cfg in resolved.items() if cfg != teachers.get(k)}
+        for kind, cfg in resolved.items():
             if cfg is not None:
                 self.teachers[kind] = MODELS.build(dict(cfg, _scope_='mmagic')
                                                    if '_scope_' not in cfg else cfg)
@@ -150,6 +152,11 @@ class UniRemovalDistiller(BaseEditModel):
 
     def _build_adapters(self) -> None:
         student_channels = getattr(self.generator, 'feature_channels', {})
+        for kind in sorted(self._fell_back & set(self.feature_pairs)):
+            # the pairs name the configured teacher's taps, not the fallback's
+            print_log(f'model.feature_pairs.{kind}: dropped, the teacher they were written '
+                      'for is missing and its fallback is in use', logger='current', level=30)
+            del self.feature_pairs[kind]
         for kind, pairs in self.feature_pairs.items():
             teacher = self.teachers[kind] if kind in self.teachers else None
             if teacher is None or not getattr(teacher, 'has_features', False):

@@ -1,0 +1,81 @@
+"""tools/demo.py: the whole demo in --quick mode, from an empty folder (as on a user's
+machine: no ../shared, so the teachers' fallbacks and the embedded photos are used)."""
+import importlib.util
+import json
+import os
+
+import cv2
+import pytest
+
+from ..conftest import REPO_ROOT
+
+
+def _demo():
+    spec = importlib.util.spec_from_file_location('demo', REPO_ROOT / 'tools' / 'demo.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def quick_demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp('demo')
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        demo = _demo()
+        code = demo.main(['--quick', '--skip-smoke', '--out-dir', 'out'])
+    finally:
+        os.chdir(cwd)
+    return demo, root, code
+
+
+def test_quick_demo_runs_end_to_end(quick_demo):
+    _, root, code = quick_demo
+    assert code == 0
+    out = root / 'out'
+    assert (root / 'data' / 'demo' / 'MANIFEST.txt').is_file()  # built the demo data
+    for run in ('stage1', 'stage2', 'detector'):
+        state = json.loads((out / run / 'progress.json').read_text())
+        assert state['finished'] and state['done'] == state['total'] > 0
+        assert (out / 'logs' / f'{run}.log').stat().st_size > 0
+    results = (out / 'results.md').read_text()
+    for row in ('| input |', '| student stage 1 |', '| student stage 2 |',
+                '| teacher DarkChannelPrior |', '| haze |', '| train stage1 |', '| total |'):
+        assert row in results, row
+    restoration = json.loads((out / 'restoration.json').read_text())
+    assert set(restoration['student stage 2']) == {f'demo {k}' for k in
+                                                   ('haze', 'rain', 'blur', 'noise', 'mixed')}
+    bench = json.loads((out / 'detection_benchmark' / 'demo.json').read_text())
+    assert [(r['set'], r['mode']) for r in bench['rows']] == [
+        ('clean', 'raw'), ('clean', 'restored'), ('haze', 'raw'), ('haze', 'restored')]
+    grid = cv2.imread(str(out / 'pictures' / 'restoration_grid.jpg'))
+    lq = cv2.imread(str(root / 'data' / 'demo' / 'pairs' / 'haze' / 'lq' / 'coffee_0.png'))
+    assert grid.shape[1] >= 4 * lq.shape[1]  # input | stage 1 | stage 2 | ground truth
+    assert grid.shape[0] >= 5 * lq.shape[0]  # one row per degradation
+    boxes = cv2.imread(str(out / 'pictures' / 'detection_before_after.jpg'))
+    assert boxes is not None and boxes.shape[1] >= 2 * 320  # before | after
+    assert cv2.imread(str(out / 'pictures' / 'training_curves.png')) is not None
+
+
+def test_a_second_run_reuses_finished_trainings(quick_demo, capsys):
+    demo, root, _ = quick_demo
+    out = root / 'out'
+    ckpt = (out / 'stage1' / 'last_checkpoint').read_text().strip()
+    before = os.stat(ckpt).st_mtime_ns
+    runs = [demo.Run(name, cfg, out / name, []) for name, cfg in (
+        ('stage1', demo.STAGE1_CFG), ('stage2', demo.STAGE2_CFG), ('detector', demo.DET_CFG))]
+    seconds = demo.run_chains([runs[:2], runs[2:]], out / 'logs', threads=1)
+    assert seconds == dict(stage1=0.0, stage2=0.0, detector=0.0)
+    assert capsys.readouterr().out.count('finished before, reused') == 3
+    assert os.stat(ckpt).st_mtime_ns == before
+
+
+def test_a_failed_training_stops_the_demo_and_names_its_log(tmp_path):
+    demo = _demo()
+    bad = tmp_path / 'broken.py'
+    bad.write_text("_base_ = 'no_such_base.py'\n")
+    with pytest.raises(RuntimeError, match=r'broken failed \(exit 1\); its log: .*broken\.log'):
+        demo.run_chains([[demo.Run('broken', bad, tmp_path / 'work', [])]], tmp_path / 'logs',
+                        threads=1)
+    assert 'no_such_base' in (tmp_path / 'logs' / 'broken.log').read_text()
