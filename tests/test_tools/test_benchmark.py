@@ -24,7 +24,7 @@ def test_models_are_known_and_teachers_deduplicated():
 def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     out = tmp_path / 'bench.json'
     rc = benchmark.main(['--models', 'student-T', 'student-T:training-path', 'nafnet-w32',
-                         'detector', 'detector+T',
+                         'student-S:bfloat16', 'detector', 'detector+T', 'detector+S:bfloat16',
                          '--sizes', '17', '24', '--det-size', '40', '56', '--runs', '2',
                          '--warmup', '1', '--in-process', '--threads', '1', '--check-size',
                          '24', '--out', str(out)])
@@ -50,6 +50,9 @@ def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     checks = {c['check'] for c in data['checks']}
     assert 'student-S vs nafnet-w32 at 24: speed-up' not in checks  # S not measured
     assert any(c.startswith('nafnet-w32 at 24') for c in checks)
+    assert 'detector+S:bfloat16 vs detector test_step: slower by' in checks
+    assert "restorer_dtype='auto' is" in text
+    assert by_name['student-S:bfloat16']['sizes'][0]['macs'] > 0
 
 
 def test_worker_subprocess_reports_peak_memory(tmp_path):

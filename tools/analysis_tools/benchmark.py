@@ -24,13 +24,15 @@ Restormer, achieved FLOP/s against the matmul rate, the detector's overhead).
 
 Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, through
 their inference path ``forward_fast``; ``student-S:training-path`` etc. time the same
-network through its training path, for comparison), ``teacher:NAME`` (each network in
+network through its training path, for comparison; ``student-S:bfloat16`` its inference
+path with bf16 products), ``teacher:NAME`` (each network in
 ``configs/_base_/teachers.py``, one per distinct architecture), ``nafnet-w32``
 (mmagic's ``NAFNet`` built from its SIDD config with ``mid_channels=32``: the NAFNet
 paper's SIDD width-32 model), ``restormer`` (mmagic's Restormer from
 ``restormer_official_rain13k.py``), ``detector`` and ``detector+S`` (Faster R-CNN R50-FPN
-``test_step`` at ``--det-size``, without and with ``UniRemovalPreprocessor(restorer=S)``;
-also ``detector+T``/``detector+B``).
+``test_step`` at ``--det-size``, without and with ``UniRemovalPreprocessor(restorer=S)``
+with its default ``restorer_dtype='auto'``; also ``detector+T``/``detector+B``, and
+``detector+S:float32`` / ``detector+S:bfloat16`` with ``restorer_dtype`` set).
 
 Usage::
 
@@ -58,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run from a clone, uninstalled
 
 STUDENTS = ('T', 'S', 'B')
+DTYPES = ('float32', 'bfloat16')  # restorer_dtype of the detector+S:DTYPE rows
 NAFNET_CFG = 'mmagic::nafnet/nafnet_c64eb2248mb12db2222_8xb8-lr1e-3-400k_sidd.py'
 RESTORMER_CFG = 'mmagic::restormer/restormer_official_rain13k.py'
 DET_CFG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
@@ -93,6 +96,17 @@ def teacher_cfgs() -> Dict[str, dict]:
     return out
 
 
+class _Bfloat16Path(nn.Module):
+    """A student timed through its inference path with bf16 products."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net.forward_fast(x, torch.bfloat16)
+
+
 class _TrainingPath(nn.Module):
     """A student timed through its training path (what inference cost before its
     inference path, ``UniRemovalNet.forward_fast``)."""
@@ -108,8 +122,9 @@ class _TrainingPath(nn.Module):
 def model_names() -> List[str]:
     """Every model this script knows, in the order of the table."""
     return ([f'student-{s}' for s in STUDENTS] +
-            [f'student-{s}:training-path' for s in STUDENTS] + list(teacher_cfgs()) +
-            ['nafnet-w32', 'restormer', 'detector'] + [f'detector+{s}' for s in STUDENTS])
+            [f'student-{s}:training-path' for s in STUDENTS] + ['student-S:bfloat16'] +
+            list(teacher_cfgs()) + ['nafnet-w32', 'restormer', 'detector'] +
+            [f'detector+{s}' for s in STUDENTS] + [f'detector+S:{d}' for d in DTYPES])
 
 
 def build_restorer(name: str) -> nn.Module:
@@ -128,6 +143,8 @@ def build_restorer(name: str) -> nn.Module:
         from uniremoval_mm.models import build_uniremoval_net
         size, _, path = name.split('-', 1)[1].partition(':')
         net = build_uniremoval_net(size).eval()
+        if path == 'bfloat16':
+            return _Bfloat16Path(net).eval()
         return _TrainingPath(net).eval() if path else net
     if name == 'nafnet-w32':
         cfg = _generator_cfg(NAFNET_CFG, mid_channels=32)
@@ -153,12 +170,13 @@ class _DetectorTensorForward(nn.Module):
         return self.detector(x, self.data_samples, mode='tensor')
 
 
-def build_detector(restorer: Optional[str]) -> nn.Module:
+def build_detector(restorer: Optional[str], dtype: str = 'auto') -> nn.Module:
     """Faster R-CNN R50-FPN with random weights, optionally with the pre-processor.
 
     Args:
         restorer (str, optional): Student size (``'S'``) for ``UniRemovalPreprocessor``,
             or None for mmdet's own ``DetDataPreprocessor``.
+        dtype (str): The pre-processor's ``restorer_dtype``. Defaults to ``'auto'``.
 
     Returns:
         nn.Module: The detector, in eval mode.
@@ -174,7 +192,8 @@ def build_detector(restorer: Optional[str]) -> nn.Module:
         if restorer is not None:
             detector.data_preprocessor = MODELS.build(
                 dict(cfg.data_preprocessor, type='UniRemovalPreprocessor',
-                     restorer=dict(type=f'mmagic.UniRemovalNet{restorer}')))
+                     restorer=dict(type=f'mmagic.UniRemovalNet{restorer}'),
+                     restorer_dtype=dtype))
     return detector.eval()
 
 
@@ -292,7 +311,8 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
     base_rss = _rss_mib()
     is_det = name.startswith('detector')
     if is_det:
-        model = build_detector(name.split('+', 1)[1] if '+' in name else None).to(device)
+        size, _, dtype = name.partition('+')[2].partition(':')
+        model = build_detector(size or None, dtype or 'auto').to(device)
     else:
         model = build_restorer(name).to(device)
     for p in model.parameters():
@@ -325,6 +345,8 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
 
 
 def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> Optional[int]:
+    if isinstance(model, _Bfloat16Path):
+        model = model.net  # the same products, counted on the traceable network
     if not name.startswith('detector'):
         return count_macs(model, torch.zeros(1, 3, h, w, device=device))
     pre = model.data_preprocessor
@@ -408,11 +430,13 @@ def checks(results: List[dict], rate: float, args) -> List[dict]:
                             value=round(frac, 3), target='>= 0.25' if name == 'student-S'
                             else 'reference', passed=frac >= 0.25))
     det_size = tuple(args.det_size)
-    det, det_s = _find(results, 'detector', det_size), _find(results, 'detector+S', det_size)
-    if det and det_s:
-        slower = det_s['median_s'] / det['median_s'] - 1
-        out.append(dict(check='detector+S vs detector test_step: slower by',
-                        value=round(slower, 3), target='<= 0.15', passed=slower <= 0.15))
+    det = _find(results, 'detector', det_size)
+    for name in ['detector+S'] + [f'detector+S:{d}' for d in DTYPES]:
+        det_s = _find(results, name, det_size)
+        if det and det_s:
+            slower = det_s['median_s'] / det['median_s'] - 1
+            out.append(dict(check=f'{name} vs detector test_step: slower by',
+                            value=round(slower, 3), target='<= 0.15', passed=slower <= 0.15))
     return out
 
 
@@ -495,6 +519,9 @@ def _run(args: argparse.Namespace, argv) -> int:
     print(f'# {platform.processor() or platform.machine()}, torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, device {device}, load average '
           f'{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}')
+    from uniremoval_mm.models.data_preprocessors.uniremoval_preprocessor import _cpu_bf16
+    auto = 'bfloat16' if device.type == 'cpu' and _cpu_bf16() else 'float32'
+    print(f"# UniRemovalPreprocessor restorer_dtype='auto' is {auto} here")
     rate_before = matmul_rate(device)
     results = []
     for name in names:
