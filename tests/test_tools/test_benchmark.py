@@ -64,5 +64,19 @@ def test_worker_subprocess_reports_peak_memory(tmp_path):
     assert entry['macs'] is None
 
 
+def test_interleaved_rounds_by_cpu_time(tmp_path, capsys):
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--models', 'detector', 'detector+S:float32', '--det-size', '40',
+                           '56', '--runs', '3', '--warmup', '1', '--threads', '1', '--no-macs',
+                           '--clock', 'cpu', '--interleave', '--out', str(out)]) == 0
+    assert 'clock cpu, interleaved rounds' in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    entries = [r['sizes'][0] for r in data['results']]
+    assert all(e['paired'] and len(e['times']) == 3 for e in entries)
+    ratios = sorted(a / b for a, b in zip(entries[1]['times'], entries[0]['times']))
+    check = next(c for c in data['checks'] if c['check'].startswith('detector+S:float32'))
+    assert check['value'] == round(ratios[1] - 1, 3)  # the median per-round ratio
+
+
 def test_unknown_model_is_refused():
     assert benchmark.main(['--models', 'resnet']) == 2

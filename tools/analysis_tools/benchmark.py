@@ -11,7 +11,11 @@ downloaded: speed does not depend on the values). For each model and size:
   element-wise operations are not. ``2 * MACs / latency`` is the achieved FLOP/s;
 * latency: ``--warmup`` runs, then the median, min and max of up to ``--runs`` timed runs
   under ``torch.inference_mode()`` (fewer when a run is slow: ``--budget`` seconds per
-  model and size, at least ``--min-runs``); CUDA is synchronised around every run;
+  model and size, at least ``--min-runs``); CUDA is synchronised around every run. By
+  wall clock, or with ``--clock cpu`` by the process's CPU time (a loaded machine
+  disturbs it less); ``--interleave`` times all models in one process in alternating
+  rounds and takes ratios (the checks) as medians of per-round ratios: the way to
+  compare models on a shared machine;
 * peak memory: on CPU each model runs in a fresh subprocess; the figure is its peak
   resident memory (``VmHWM``, reset after the imports) minus its resident memory after
   the imports: weights, activations and allocator caches. Sizes run in ascending order,
@@ -39,6 +43,8 @@ Usage::
     python tools/analysis_tools/benchmark.py --sizes 256 640 --out work_dirs/benchmark.json
     python tools/analysis_tools/benchmark.py --models student-S nafnet-w32 --sizes 640
     python tools/analysis_tools/benchmark.py --skip restormer@640 teacher:nafnet_sidd
+    python tools/analysis_tools/benchmark.py --models detector detector+S \
+        detector+S:float32 --threads 1 --clock cpu --interleave --runs 15 --no-macs
 """
 import argparse
 import json
@@ -213,8 +219,27 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
+def timed(fn: Callable[[], object], device: torch.device, clock: str = 'wall') -> float:
+    """Seconds one call of ``fn`` takes by ``clock`` (``'wall'`` or ``'cpu'``: this
+    process's CPU time, user + system, all its threads)."""
+    now = CLOCKS[clock]
+    _sync(device)
+    t0 = now()
+    fn()
+    _sync(device)
+    return now() - t0
+
+
+def _summary(times: List[float], first: float) -> Dict[str, float]:
+    return dict(median_s=statistics.median(times), min_s=min(times), max_s=max(times),
+                runs=len(times), first_s=first, times=times)
+
+
 def time_runs(fn: Callable[[], object], device: torch.device, warmup: int, runs: int,
-              min_runs: int, budget: float) -> Dict[str, float]:
+              min_runs: int, budget: float, clock: str = 'wall') -> Dict[str, float]:
     """Warm up, then time ``fn`` at most ``runs`` times (fewer if it is slow).
 
     Args:
@@ -224,29 +249,19 @@ def time_runs(fn: Callable[[], object], device: torch.device, warmup: int, runs:
         runs (int): Most timed runs.
         min_runs (int): Fewest timed runs, whatever the budget.
         budget (float): Seconds the timed runs may take in all.
+        clock (str): ``'wall'`` or ``'cpu'`` (see :func:`timed`). Defaults to
+            ``'wall'``.
 
     Returns:
         dict: ``median_s``, ``min_s``, ``max_s``, ``runs``, ``first_s`` (the first
-        warm-up run, which includes any compilation).
+        warm-up run, which includes any compilation), ``times``.
     """
     first = None
     for _ in range(max(1, warmup)):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        first = first if first is not None else time.perf_counter() - t0
-        last = time.perf_counter() - t0
+        last = timed(fn, device, clock)
+        first = first if first is not None else last
     n = max(min_runs, min(runs, int(budget / max(last, 1e-6))))
-    times = []
-    for _ in range(n):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return dict(median_s=statistics.median(times), min_s=min(times), max_s=max(times),
-                runs=n, first_s=first)
+    return _summary([timed(fn, device, clock) for _ in range(n)], first)
 
 
 def _reset_peak_rss() -> bool:
@@ -305,33 +320,18 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
     Returns:
         dict: ``name``, ``params`` and ``sizes`` (a list of dicts, one per size).
     """
-    import uniremoval_mm  # noqa: F401  (registers our models)
     device = torch.device(args.device)
     fresh = args.worker is not None and _reset_peak_rss()
     base_rss = _rss_mib()
-    is_det = name.startswith('detector')
-    if is_det:
-        size, _, dtype = name.partition('+')[2].partition(':')
-        model = build_detector(size or None, dtype or 'auto').to(device)
-    else:
-        model = build_restorer(name).to(device)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
-    run_model = torch.compile(model) if args.compile else model
+    model, run_model = _build(name, args)
     result = dict(name=name, params=sum(p.numel() for p in model.parameters()), sizes=[])
     for h, w in sizes:
-        if is_det:
-            batch = detector_batch(h, w)
-            fn = lambda: run_model.test_step(batch)  # noqa: E731
-        else:
-            x = torch.rand(1, 3, h, w, device=device).to(memory_format=fmt)
-            fn = lambda: run_model(x)  # noqa: E731
+        fn = _call(run_model, name, h, w, args)
         if device.type == 'cuda':
             torch.cuda.reset_peak_memory_stats(device)
         with torch.inference_mode():
-            timing = time_runs(fn, device, args.warmup, args.runs, args.min_runs, args.budget)
+            timing = time_runs(fn, device, args.warmup, args.runs, args.min_runs, args.budget,
+                               args.clock)
         if device.type == 'cuda':
             peak = torch.cuda.max_memory_allocated(device) / 2**20
         else:
@@ -342,6 +342,73 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
         h, w = entry['size']
         entry['macs'] = _macs(model, name, h, w, device) if args.macs else None
     return result
+
+
+def _build(name: str, args) -> Tuple[nn.Module, Callable]:
+    """The model of benchmark ``name`` on ``--device``, frozen, and what to call."""
+    import uniremoval_mm  # noqa: F401  (registers our models)
+    device = torch.device(args.device)
+    if name.startswith('detector'):
+        size, _, dtype = name.partition('+')[2].partition(':')
+        model = build_detector(size or None, dtype or 'auto').to(device)
+    else:
+        model = build_restorer(name).to(device)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    return model, torch.compile(model) if args.compile else model
+
+
+def _call(run_model: Callable, name: str, h: int, w: int, args) -> Callable[[], object]:
+    """One timed call: ``test_step`` on a batch for a detector, else ``model(x)``."""
+    if name.startswith('detector'):
+        batch = detector_batch(h, w)
+        return lambda: run_model.test_step(batch)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    x = torch.rand(1, 3, h, w, device=torch.device(args.device)).to(memory_format=fmt)
+    return lambda: run_model(x)
+
+
+def measure_interleaved(names: Sequence[str], args) -> List[dict]:
+    """Time all ``names`` in this process, interleaved: each round runs every model of
+    a size once, in alternating order, so that a load changing during the run hits all
+    of them alike; :func:`checks` then takes the median of the per-round ratios.
+
+    Args:
+        names (Sequence[str]): Benchmark names.
+        args (argparse.Namespace): The command line (``--runs`` rounds after
+            ``--warmup`` untimed ones; ``--budget`` and ``--min-runs`` are not used).
+
+    Returns:
+        list[dict]: Per model, as :func:`measure` (no peak memory).
+    """
+    device = torch.device(args.device)
+    built = {name: _build(name, args) for name in names}
+    results = {name: dict(name=name, sizes=[],
+                          params=sum(p.numel() for p in built[name][0].parameters()))
+               for name in names}
+    for size in sorted({s for name in names for s in _sizes_for(name, args)}):
+        group = [name for name in names if size in _sizes_for(name, args)]
+        fns = {name: _call(built[name][1], name, *size, args) for name in group}
+        with torch.inference_mode():
+            first = {name: [timed(fns[name], device, args.clock)
+                            for _ in range(max(1, args.warmup))][0] for name in group}
+            times: Dict[str, List[float]] = {name: [] for name in group}
+            for r in range(args.runs):
+                for name in (group if r % 2 == 0 else group[::-1]):
+                    times[name].append(timed(fns[name], device, args.clock))
+        for name in group:
+            results[name]['sizes'].append(
+                dict(size=list(size), peak_mem_mib=None, paired=True,
+                     **_summary(times[name], first[name])))
+            print(f'  {name} {size[0]}x{size[1]}: {statistics.median(times[name]):.4f} s',
+                  file=sys.stderr)
+    for name in names:
+        for entry in results[name]['sizes']:
+            h, w = entry['size']
+            entry['macs'] = _macs(built[name][0], name, h, w, device) if args.macs else None
+    return [results[name] for name in names]
 
 
 def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> Optional[int]:
@@ -358,11 +425,13 @@ def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> 
     return macs
 
 
-def matmul_rate(device: torch.device, n: int = 2048, runs: int = 10) -> Dict[str, float]:
-    """Median fp32 FLOP/s of an ``n`` x ``n`` matmul (2 n^3 FLOPs), after a warm-up."""
+def matmul_rate(device: torch.device, n: int = 2048, runs: int = 10,
+                clock: str = 'wall') -> Dict[str, float]:
+    """Median fp32 FLOP/s of an ``n`` x ``n`` matmul (2 n^3 FLOPs), after a warm-up,
+    timed by ``clock`` (that of the models it is compared with)."""
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
-    timing = time_runs(lambda: a @ b, device, 2, runs, runs, 1e9)
+    timing = time_runs(lambda: a @ b, device, 2, runs, runs, 1e9, clock)
     return dict(gflops=2 * n**3 / timing['median_s'] / 1e9, **timing)
 
 
@@ -375,7 +444,7 @@ def run_worker(name: str, args) -> dict:
            '--min-runs', str(args.min_runs), '--budget', str(args.budget),
            '--device', args.device, '--skip', *args.skip]
     cmd += ['--channels-last'] * args.channels_last + ['--compile'] * args.compile
-    cmd += ['--no-macs'] * (not args.macs)
+    cmd += ['--no-macs'] * (not args.macs) + ['--clock', args.clock]
     cmd += ['--threads', str(args.threads)] if args.threads else []
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
@@ -418,7 +487,7 @@ def checks(results: List[dict], rate: float, args) -> List[dict]:
     for ref, factor in (('nafnet-w32', 10), ('restormer', 100)):
         other = _find(results, ref, size)
         if student and other:
-            speedup = other['median_s'] / student['median_s']
+            speedup = _ratio(other, student)
             out.append(dict(check=f'student-S vs {ref} at {size[0]}: speed-up',
                             value=round(speedup, 1), target=f'>= {factor}',
                             passed=speedup >= factor))
@@ -434,10 +503,19 @@ def checks(results: List[dict], rate: float, args) -> List[dict]:
     for name in ['detector+S'] + [f'detector+S:{d}' for d in DTYPES]:
         det_s = _find(results, name, det_size)
         if det and det_s:
-            slower = det_s['median_s'] / det['median_s'] - 1
+            slower = _ratio(det_s, det) - 1
             out.append(dict(check=f'{name} vs detector test_step: slower by',
                             value=round(slower, 3), target='<= 0.15', passed=slower <= 0.15))
     return out
+
+
+def _ratio(a: dict, b: dict) -> float:
+    """``a``'s time over ``b``'s: the median of the per-round ratios when both were
+    timed in the same interleaved rounds, else the ratio of the medians."""
+    ta, tb = a.get('times'), b.get('times')
+    if a.get('paired') and b.get('paired') and ta and tb and len(ta) == len(tb):
+        return statistics.median(x / y for x, y in zip(ta, tb))
+    return a['median_s'] / b['median_s']
 
 
 def print_table(results: List[dict], rate: float) -> None:
@@ -487,6 +565,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='size of the speed-up and FLOP/s checks')
     parser.add_argument('--in-process', action='store_true',
                         help='no subprocess per model (faster; no CPU peak memory)')
+    parser.add_argument('--interleave', action='store_true',
+                        help='in one process, time the models in alternating rounds (each '
+                        'round runs every model once); ratios are medians of per-round '
+                        'ratios. For A/B on a shared machine; no peak memory')
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="'wall' (default) or 'cpu': this process's CPU time (user + "
+                        'system), which a loaded machine disturbs less; with --threads 1 it '
+                        'is the latency an idle core would see, with more threads their sum')
     parser.add_argument('--out', default=None, help='JSON file for the results')
     parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -515,22 +601,28 @@ def _run(args: argparse.Namespace, argv) -> int:
         print(f'unknown models {unknown}; choose from {model_names()}', file=sys.stderr)
         return 2
     device = torch.device(args.device)
+    if args.clock == 'cpu' and device.type != 'cpu':
+        print('--clock cpu times CPU work: use it with --device cpu', file=sys.stderr)
+        return 2
     load = os.getloadavg()
     print(f'# {platform.processor() or platform.machine()}, torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, device {device}, load average '
           f'{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}')
     from uniremoval_mm.models.data_preprocessors.uniremoval_preprocessor import _cpu_bf16
     auto = 'bfloat16' if device.type == 'cpu' and _cpu_bf16() else 'float32'
-    print(f"# UniRemovalPreprocessor restorer_dtype='auto' is {auto} here")
-    rate_before = matmul_rate(device)
+    print(f"# UniRemovalPreprocessor restorer_dtype='auto' is {auto} here; clock "
+          f"{args.clock}{', interleaved rounds' if args.interleave else ''}")
+    rate_before = matmul_rate(device, clock=args.clock)
+    names = [name for name in names if name not in args.skip and _sizes_for(name, args)]
     results = []
-    for name in names:
-        if name in args.skip or not _sizes_for(name, args):
-            continue
+    if args.interleave:
+        print(f'measuring {names}, interleaved', file=sys.stderr)
+        results = measure_interleaved(names, args)
+    for name in names if not args.interleave else []:
         print(f'measuring {name}', file=sys.stderr)
         results.append(measure(name, _sizes_for(name, args), args)
                        if args.in_process else run_worker(name, args))
-    rate_after = matmul_rate(device)
+    rate_after = matmul_rate(device, clock=args.clock)
     rate = statistics.mean([rate_before['gflops'], rate_after['gflops']])
     print(f'# fp32 2048x2048 matmul: {rate_before["gflops"]:.1f} GFLOP/s before, '
           f'{rate_after["gflops"]:.1f} after; {rate:.1f} used below')
@@ -544,6 +636,7 @@ def _run(args: argparse.Namespace, argv) -> int:
     if args.out:
         out = dict(device=str(device), torch=torch.__version__, threads=torch.get_num_threads(),
                    load_average=load, channels_last=args.channels_last, compile=args.compile,
+                   clock=args.clock, interleave=args.interleave,
                    matmul=dict(before=rate_before, after=rate_after, gflops=rate),
                    results=results, checks=found, argv=sys.argv[1:] if argv is None else argv)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -405,10 +405,12 @@ class UniRemovalNet(nn.Module):
         ``UniRemovalPreprocessor``) unless feature taps are asked for. The features stay
         channels-last (N, H, W, C) all the way: norms, 1x1 convs, gates and the
         pixel shuffle need no layout change, and the 3x3 / 2x2 convs run as
-        channels_last convs (see :meth:`NAFBlock.forward_nhwc`). Blocks write their
-        output over their input, and each pixel shuffle adds into its skip connection,
-        so few full-size tensors are allocated. The weights are used as they are:
-        nothing is converted or cached, ``state_dict`` is unchanged. Not differentiable
+        channels_last convs (see :meth:`NAFBlock.forward_nhwc`). The first level's
+        features may carry zero channels up to a multiple of 16 (:func:`fast_width`).
+        Blocks write their output over their input, and each pixel shuffle adds into
+        its skip connection, so few full-size tensors are allocated. The weights are
+        read on every call (folded, zero-padded or cast there, nothing cached):
+        ``state_dict`` is unchanged and trained checkpoints load. Not differentiable
         (in-place updates): use it without gradients.
 
         Args:
