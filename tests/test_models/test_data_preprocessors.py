@@ -1,4 +1,6 @@
 """UniRemovalPreprocessor's options: train modes, regulariser, AMP, tiling, checks, loading."""
+import warnings
+
 import pytest
 import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
@@ -165,3 +167,86 @@ def test_a_plain_detector_checkpoint_loads(tmp_path):
                                torch.full_like(ours.bbox_head.rtm_cls[0].bias, 0.123))
     torch.testing.assert_close(ours.data_preprocessor.restorer.tail.weight,
                                restorer.tail.weight)
+
+
+def _trained_like(pre, std=0.05):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in pre.restorer.parameters():
+            p.add_(torch.randn_like(p) * std)
+    return pre
+
+
+def _slow_restore(pre, inputs):
+    """``restore`` through the generic path: /255, flip, net, clamp, flip, x255."""
+    fast = type(pre)._fast
+    try:
+        type(pre)._fast = lambda self, img: False
+        return pre.restore(inputs)
+    finally:
+        type(pre)._fast = fast
+
+
+@pytest.mark.parametrize('order', ['bgr', 'rgb'])
+def test_folded_restoration_equals_the_generic_one(order):
+    """The scaling, channel flips and clamp folded into the head and tail of a frozen
+    UniRemovalNet give the generic path's result; mixed sizes, odd sizes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # rgb input with bgr_to_rgb=True: restore() only
+        pre = _trained_like(_build(input_channel_order=order, restorer_dtype='float32'))
+    inputs = _data(sizes=((37, 53), (30, 41), (1, 1)))['inputs']
+    with torch.no_grad():
+        fast, slow = pre.restore(inputs), _slow_restore(pre, inputs)
+    assert [f.shape for f in fast] == [i.shape for i in inputs]
+    for f, s in zip(fast, slow):
+        torch.testing.assert_close(f, s, atol=2e-3, rtol=0)  # 0-255 scale
+        assert f.dtype == torch.float32 and 0 <= float(f.min()) and float(f.max()) <= 255
+
+
+def test_restorer_dtype_bfloat16_stays_close_and_training_stays_float32():
+    inputs = _data()['inputs']
+    fp32 = _trained_like(_build(restorer_dtype='float32'))
+    bf16 = _trained_like(_build(restorer_dtype='bfloat16'))
+    tiled = _trained_like(_build(restorer_dtype='bfloat16', tile=dict(size=16, overlap=4)))
+    with torch.no_grad():
+        ref, out = fp32.restore(inputs), bf16.restore(inputs)
+        tiled_out = tiled.restore(inputs)  # tiled: forward_fast(dtype=bf16) on each tile
+    for r, o, t in zip(ref, out, tiled_out):
+        assert 0 < float((o - r).abs().max()) < 2.0  # bf16 differs, by little (0-255)
+        assert torch.isfinite(t).all() and t.shape == r.shape
+    # joint fine-tuning: gradients, in float32, whatever restorer_dtype says
+    joint = _build(freeze=False, restorer_dtype='bfloat16').train()
+    _off_identity(joint)
+    seen = []
+    joint.restorer.register_forward_hook(lambda m, a, y: seen.append(y.dtype))
+    joint(_data(), training=True)['inputs'].square().mean().backward()
+    assert seen and all(d == torch.float32 for d in seen)
+    assert all(p.grad is not None for p in joint.restorer.parameters())
+    with pytest.raises(ValueError, match='restorer_dtype'):
+        _build(restorer_dtype='float16')
+
+
+def test_restorer_dtype_for_other_restorers():
+    """bfloat16: autocast for restorers other than UniRemovalNet; auto keeps them
+    float32 (bf16 only for a UniRemovalNet on a CPU with native bf16)."""
+    from uniremoval_mm.models.data_preprocessors import uniremoval_preprocessor as module
+
+    class Probe(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.autocast = []
+
+        def forward(self, x):
+            self.autocast.append(torch.is_autocast_enabled('cpu'))
+            return x
+
+    for dtype, expected in (('bfloat16', True), ('auto', False), ('float32', False)):
+        pre = _build(restorer_dtype=dtype)
+        pre.restorer = Probe()
+        with torch.no_grad():
+            pre.restore(_data()['inputs'])
+        assert pre.restorer.autocast == [expected] * 2
+    pre = _build()
+    assert pre.restorer_dtype == 'auto'
+    assert pre._bf16(pre.restorer, torch.zeros(1)) == module._cpu_bf16()

@@ -9,12 +9,12 @@ from uniremoval_mm.models.students import uniremoval_net
 TINY = dict(width=4, enc_blocks=(1, 2), middle_blocks=1, dec_blocks=(2, 1))
 
 
-def _trained_like(net: torch.nn.Module) -> torch.nn.Module:
+def _trained_like(net: torch.nn.Module, std: float = 0.2) -> torch.nn.Module:
     """Perturb every weight, zero-initialised scales and tail included."""
     torch.manual_seed(0)
     with torch.no_grad():
         for p in net.parameters():
-            p.add_(torch.randn_like(p) * 0.2)
+            p.add_(torch.randn_like(p) * std)
     return net.eval()
 
 
@@ -99,3 +99,64 @@ def test_autocast_inference_takes_the_reference_path():
         ref = net(x)
     assert out.shape == x.shape
     assert (out.float() - ref).abs().max() < 0.05 * ref.abs().max()  # bf16 rounding only
+
+
+def _always_pad(channels, always=False):
+    return -(-channels // 16) * 16
+
+
+@pytest.mark.parametrize('shape, tile_floats', CASES[1:],
+                         ids=lambda c: 'x'.join(map(str, c)) if isinstance(c, tuple) else c)
+def test_zero_padded_channels_match_the_training_path(shape, tile_floats, monkeypatch):
+    """Every level padded to 16 channels (S pads only its 14-channel level)."""
+    monkeypatch.setattr(uniremoval_net, 'fast_width', _always_pad)
+    if tile_floats is not None:
+        monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', tile_floats)
+    net = _trained_like(UniRemovalNet(**TINY))
+    x = torch.rand(*shape)
+    with torch.inference_mode():
+        fast = net(x)
+    torch.testing.assert_close(fast, _reference(net, x), atol=1e-5, rtol=1e-5)
+
+
+def test_fast_width_pads_only_widths_just_under_16():
+    assert [uniremoval_net.fast_width(c) for c in (4, 8, 13, 14, 15, 16, 24, 28, 56)] == \
+        [4, 8, 13, 16, 16, 16, 24, 28, 56]
+    assert uniremoval_net.fast_width(28, always=True) == 32
+
+
+@pytest.mark.parametrize('reverse', [False, True])
+def test_scale_channel_order_and_clamp_are_folded_exactly(reverse):
+    net = _trained_like(UniRemovalNet(**TINY))
+    x = torch.randint(0, 256, (2, 3, 29, 47)).float()
+    with torch.inference_mode():
+        folded = net.forward_fast(x, scale=255.0, reverse_channels=reverse, clamp=True)
+        rgb = x.flip(1) if reverse else x
+        ref = net(rgb / 255).clamp(0, 1) * 255
+        ref = ref.flip(1) if reverse else ref
+    torch.testing.assert_close(folded, ref, atol=1e-3, rtol=0)  # 0-255 scale
+    assert 0 <= float(folded.min()) and float(folded.max()) <= 255
+
+
+def test_any_input_strides():
+    """A permuted (H, W, C) image: its batch stride is not channels_last's."""
+    net = _trained_like(UniRemovalNet(**TINY))
+    x = torch.rand(33, 18, 3).permute(2, 0, 1)[None]
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), _reference(net, x.contiguous()), atol=1e-5,
+                                   rtol=1e-5)
+
+
+@pytest.mark.parametrize('shape', [(1, 3, 37, 53), (2, 3, 17, 9), (1, 3, 1, 1)])
+def test_bfloat16_products_stay_close_to_float32(shape, monkeypatch):
+    monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', 300)  # several bands and tiles
+    net = _trained_like(build_uniremoval_net('S'), std=0.05)  # 0.2 makes S chaotic
+    x = torch.rand(*shape)
+    before = x.clone()
+    with torch.inference_mode():
+        ref = net.forward_fast(x)
+        out = net.forward_fast(x, torch.bfloat16)
+    assert out.dtype == torch.float32 and out.shape == x.shape
+    # random deep nets reach large values: compare to their scale
+    assert float((out - ref).abs().max()) <= 0.01 * float(ref.abs().max())  # ~0.0015
+    torch.testing.assert_close(x, before, rtol=0, atol=0)

@@ -24,7 +24,7 @@ def test_models_are_known_and_teachers_deduplicated():
 def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     out = tmp_path / 'bench.json'
     rc = benchmark.main(['--models', 'student-T', 'student-T:training-path', 'nafnet-w32',
-                         'detector', 'detector+T',
+                         'student-S:bfloat16', 'detector', 'detector+T', 'detector+S:bfloat16',
                          '--sizes', '17', '24', '--det-size', '40', '56', '--runs', '2',
                          '--warmup', '1', '--in-process', '--threads', '1', '--check-size',
                          '24', '--out', str(out)])
@@ -50,6 +50,9 @@ def test_tiny_run_prints_a_table_and_saves_json(tmp_path, capsys):
     checks = {c['check'] for c in data['checks']}
     assert 'student-S vs nafnet-w32 at 24: speed-up' not in checks  # S not measured
     assert any(c.startswith('nafnet-w32 at 24') for c in checks)
+    assert 'detector+S:bfloat16 vs detector test_step: slower by' in checks
+    assert "restorer_dtype='auto' is" in text
+    assert by_name['student-S:bfloat16']['sizes'][0]['macs'] > 0
 
 
 def test_worker_subprocess_reports_peak_memory(tmp_path):
@@ -59,6 +62,20 @@ def test_worker_subprocess_reports_peak_memory(tmp_path):
     entry = json.loads(out.read_text())['results'][0]['sizes'][0]
     assert entry['peak_mem_mib'] is not None and entry['peak_mem_mib'] >= 0
     assert entry['macs'] is None
+
+
+def test_interleaved_rounds_by_cpu_time(tmp_path, capsys):
+    out = tmp_path / 'bench.json'
+    assert benchmark.main(['--models', 'detector', 'detector+S:float32', '--det-size', '40',
+                           '56', '--runs', '3', '--warmup', '1', '--threads', '1', '--no-macs',
+                           '--clock', 'cpu', '--interleave', '--out', str(out)]) == 0
+    assert 'clock cpu, interleaved rounds' in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    entries = [r['sizes'][0] for r in data['results']]
+    assert all(e['paired'] and len(e['times']) == 3 for e in entries)
+    ratios = sorted(a / b for a, b in zip(entries[1]['times'], entries[0]['times']))
+    check = next(c for c in data['checks'] if c['check'].startswith('detector+S:float32'))
+    assert check['value'] == round(ratios[1] - 1, 3)  # the median per-round ratio
 
 
 def test_unknown_model_is_refused():

@@ -47,3 +47,24 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
     teachers = [r for r in res if r.startswith('teacher')]
     assert teachers and any(res[t]['demo haze']['own'] for t in teachers)
     assert out.startswith('| restorer | demo haze | demo noise |')
+
+
+def test_restorer_dtype_quality_compares_bf16_with_fp32(tmp_path):
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.models import build_uniremoval_net
+    make_paired_folder(tmp_path / 'pairs' / 'rain', [(40, 52), (33, 21)], lq_dir='lq',
+                       gt_dir='gt', lq_suffix='', gt_suffix='')
+    net = build_uniremoval_net('S')
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():  # off the identity start: bf16 must differ a little
+            p.add_(torch.randn_like(p) * 0.05)
+    ckpt = tmp_path / 's.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}},
+               ckpt)
+    out = _run(['tools/analysis_tools/restorer_dtype_quality.py', '--checkpoint', str(ckpt),
+                '--demo-root', str(tmp_path / 'pairs'), '--realdata', str(tmp_path / 'none'),
+                '--threads', '1'], tmp_path)
+    row = next(line for line in out.splitlines() if line.startswith('| demo rain | 2 |'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert float(cells[3]) > 40 and 0 < float(cells[4]) < 5  # PSNR bf16 vs fp32, max diff

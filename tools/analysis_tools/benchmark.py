@@ -11,7 +11,11 @@ downloaded: speed does not depend on the values). For each model and size:
   element-wise operations are not. ``2 * MACs / latency`` is the achieved FLOP/s;
 * latency: ``--warmup`` runs, then the median, min and max of up to ``--runs`` timed runs
   under ``torch.inference_mode()`` (fewer when a run is slow: ``--budget`` seconds per
-  model and size, at least ``--min-runs``); CUDA is synchronised around every run;
+  model and size, at least ``--min-runs``); CUDA is synchronised around every run. By
+  wall clock, or with ``--clock cpu`` by the process's CPU time (a loaded machine
+  disturbs it less); ``--interleave`` times all models in one process in alternating
+  rounds and takes ratios (the checks) as medians of per-round ratios: the way to
+  compare models on a shared machine;
 * peak memory: on CPU each model runs in a fresh subprocess; the figure is its peak
   resident memory (``VmHWM``, reset after the imports) minus its resident memory after
   the imports: weights, activations and allocator caches. Sizes run in ascending order,
@@ -24,19 +28,23 @@ Restormer, achieved FLOP/s against the matmul rate, the detector's overhead).
 
 Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, through
 their inference path ``forward_fast``; ``student-S:training-path`` etc. time the same
-network through its training path, for comparison), ``teacher:NAME`` (each network in
+network through its training path, for comparison; ``student-S:bfloat16`` its inference
+path with bf16 products), ``teacher:NAME`` (each network in
 ``configs/_base_/teachers.py``, one per distinct architecture), ``nafnet-w32``
 (mmagic's ``NAFNet`` built from its SIDD config with ``mid_channels=32``: the NAFNet
 paper's SIDD width-32 model), ``restormer`` (mmagic's Restormer from
 ``restormer_official_rain13k.py``), ``detector`` and ``detector+S`` (Faster R-CNN R50-FPN
-``test_step`` at ``--det-size``, without and with ``UniRemovalPreprocessor(restorer=S)``;
-also ``detector+T``/``detector+B``).
+``test_step`` at ``--det-size``, without and with ``UniRemovalPreprocessor(restorer=S)``
+with its default ``restorer_dtype='auto'``; also ``detector+T``/``detector+B``, and
+``detector+S:float32`` / ``detector+S:bfloat16`` with ``restorer_dtype`` set).
 
 Usage::
 
     python tools/analysis_tools/benchmark.py --sizes 256 640 --out work_dirs/benchmark.json
     python tools/analysis_tools/benchmark.py --models student-S nafnet-w32 --sizes 640
     python tools/analysis_tools/benchmark.py --skip restormer@640 teacher:nafnet_sidd
+    python tools/analysis_tools/benchmark.py --models detector detector+S \
+        detector+S:float32 --threads 1 --clock cpu --interleave --runs 15 --no-macs
 """
 import argparse
 import json
@@ -58,6 +66,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run from a clone, uninstalled
 
 STUDENTS = ('T', 'S', 'B')
+DTYPES = ('float32', 'bfloat16')  # restorer_dtype of the detector+S:DTYPE rows
 NAFNET_CFG = 'mmagic::nafnet/nafnet_c64eb2248mb12db2222_8xb8-lr1e-3-400k_sidd.py'
 RESTORMER_CFG = 'mmagic::restormer/restormer_official_rain13k.py'
 DET_CFG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
@@ -93,6 +102,17 @@ def teacher_cfgs() -> Dict[str, dict]:
     return out
 
 
+class _Bfloat16Path(nn.Module):
+    """A student timed through its inference path with bf16 products."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net.forward_fast(x, torch.bfloat16)
+
+
 class _TrainingPath(nn.Module):
     """A student timed through its training path (what inference cost before its
     inference path, ``UniRemovalNet.forward_fast``)."""
@@ -108,8 +128,9 @@ class _TrainingPath(nn.Module):
 def model_names() -> List[str]:
     """Every model this script knows, in the order of the table."""
     return ([f'student-{s}' for s in STUDENTS] +
-            [f'student-{s}:training-path' for s in STUDENTS] + list(teacher_cfgs()) +
-            ['nafnet-w32', 'restormer', 'detector'] + [f'detector+{s}' for s in STUDENTS])
+            [f'student-{s}:training-path' for s in STUDENTS] + ['student-S:bfloat16'] +
+            list(teacher_cfgs()) + ['nafnet-w32', 'restormer', 'detector'] +
+            [f'detector+{s}' for s in STUDENTS] + [f'detector+S:{d}' for d in DTYPES])
 
 
 def build_restorer(name: str) -> nn.Module:
@@ -128,6 +149,8 @@ def build_restorer(name: str) -> nn.Module:
         from uniremoval_mm.models import build_uniremoval_net
         size, _, path = name.split('-', 1)[1].partition(':')
         net = build_uniremoval_net(size).eval()
+        if path == 'bfloat16':
+            return _Bfloat16Path(net).eval()
         return _TrainingPath(net).eval() if path else net
     if name == 'nafnet-w32':
         cfg = _generator_cfg(NAFNET_CFG, mid_channels=32)
@@ -153,12 +176,13 @@ class _DetectorTensorForward(nn.Module):
         return self.detector(x, self.data_samples, mode='tensor')
 
 
-def build_detector(restorer: Optional[str]) -> nn.Module:
+def build_detector(restorer: Optional[str], dtype: str = 'auto') -> nn.Module:
     """Faster R-CNN R50-FPN with random weights, optionally with the pre-processor.
 
     Args:
         restorer (str, optional): Student size (``'S'``) for ``UniRemovalPreprocessor``,
             or None for mmdet's own ``DetDataPreprocessor``.
+        dtype (str): The pre-processor's ``restorer_dtype``. Defaults to ``'auto'``.
 
     Returns:
         nn.Module: The detector, in eval mode.
@@ -174,7 +198,8 @@ def build_detector(restorer: Optional[str]) -> nn.Module:
         if restorer is not None:
             detector.data_preprocessor = MODELS.build(
                 dict(cfg.data_preprocessor, type='UniRemovalPreprocessor',
-                     restorer=dict(type=f'mmagic.UniRemovalNet{restorer}')))
+                     restorer=dict(type=f'mmagic.UniRemovalNet{restorer}'),
+                     restorer_dtype=dtype))
     return detector.eval()
 
 
@@ -194,8 +219,27 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
+
+
+def timed(fn: Callable[[], object], device: torch.device, clock: str = 'wall') -> float:
+    """Seconds one call of ``fn`` takes by ``clock`` (``'wall'`` or ``'cpu'``: this
+    process's CPU time, user + system, all its threads)."""
+    now = CLOCKS[clock]
+    _sync(device)
+    t0 = now()
+    fn()
+    _sync(device)
+    return now() - t0
+
+
+def _summary(times: List[float], first: float) -> Dict[str, float]:
+    return dict(median_s=statistics.median(times), min_s=min(times), max_s=max(times),
+                runs=len(times), first_s=first, times=times)
+
+
 def time_runs(fn: Callable[[], object], device: torch.device, warmup: int, runs: int,
-              min_runs: int, budget: float) -> Dict[str, float]:
+              min_runs: int, budget: float, clock: str = 'wall') -> Dict[str, float]:
     """Warm up, then time ``fn`` at most ``runs`` times (fewer if it is slow).
 
     Args:
@@ -205,29 +249,19 @@ def time_runs(fn: Callable[[], object], device: torch.device, warmup: int, runs:
         runs (int): Most timed runs.
         min_runs (int): Fewest timed runs, whatever the budget.
         budget (float): Seconds the timed runs may take in all.
+        clock (str): ``'wall'`` or ``'cpu'`` (see :func:`timed`). Defaults to
+            ``'wall'``.
 
     Returns:
         dict: ``median_s``, ``min_s``, ``max_s``, ``runs``, ``first_s`` (the first
-        warm-up run, which includes any compilation).
+        warm-up run, which includes any compilation), ``times``.
     """
     first = None
     for _ in range(max(1, warmup)):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        first = first if first is not None else time.perf_counter() - t0
-        last = time.perf_counter() - t0
+        last = timed(fn, device, clock)
+        first = first if first is not None else last
     n = max(min_runs, min(runs, int(budget / max(last, 1e-6))))
-    times = []
-    for _ in range(n):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return dict(median_s=statistics.median(times), min_s=min(times), max_s=max(times),
-                runs=n, first_s=first)
+    return _summary([timed(fn, device, clock) for _ in range(n)], first)
 
 
 def _reset_peak_rss() -> bool:
@@ -286,32 +320,18 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
     Returns:
         dict: ``name``, ``params`` and ``sizes`` (a list of dicts, one per size).
     """
-    import uniremoval_mm  # noqa: F401  (registers our models)
     device = torch.device(args.device)
     fresh = args.worker is not None and _reset_peak_rss()
     base_rss = _rss_mib()
-    is_det = name.startswith('detector')
-    if is_det:
-        model = build_detector(name.split('+', 1)[1] if '+' in name else None).to(device)
-    else:
-        model = build_restorer(name).to(device)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
-    run_model = torch.compile(model) if args.compile else model
+    model, run_model = _build(name, args)
     result = dict(name=name, params=sum(p.numel() for p in model.parameters()), sizes=[])
     for h, w in sizes:
-        if is_det:
-            batch = detector_batch(h, w)
-            fn = lambda: run_model.test_step(batch)  # noqa: E731
-        else:
-            x = torch.rand(1, 3, h, w, device=device).to(memory_format=fmt)
-            fn = lambda: run_model(x)  # noqa: E731
+        fn = _call(run_model, name, h, w, args)
         if device.type == 'cuda':
             torch.cuda.reset_peak_memory_stats(device)
         with torch.inference_mode():
-            timing = time_runs(fn, device, args.warmup, args.runs, args.min_runs, args.budget)
+            timing = time_runs(fn, device, args.warmup, args.runs, args.min_runs, args.budget,
+                               args.clock)
         if device.type == 'cuda':
             peak = torch.cuda.max_memory_allocated(device) / 2**20
         else:
@@ -324,7 +344,76 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
     return result
 
 
+def _build(name: str, args) -> Tuple[nn.Module, Callable]:
+    """The model of benchmark ``name`` on ``--device``, frozen, and what to call."""
+    import uniremoval_mm  # noqa: F401  (registers our models)
+    device = torch.device(args.device)
+    if name.startswith('detector'):
+        size, _, dtype = name.partition('+')[2].partition(':')
+        model = build_detector(size or None, dtype or 'auto').to(device)
+    else:
+        model = build_restorer(name).to(device)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    return model, torch.compile(model) if args.compile else model
+
+
+def _call(run_model: Callable, name: str, h: int, w: int, args) -> Callable[[], object]:
+    """One timed call: ``test_step`` on a batch for a detector, else ``model(x)``."""
+    if name.startswith('detector'):
+        batch = detector_batch(h, w)
+        return lambda: run_model.test_step(batch)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    x = torch.rand(1, 3, h, w, device=torch.device(args.device)).to(memory_format=fmt)
+    return lambda: run_model(x)
+
+
+def measure_interleaved(names: Sequence[str], args) -> List[dict]:
+    """Time all ``names`` in this process, interleaved: each round runs every model of
+    a size once, in alternating order, so that a load changing during the run hits all
+    of them alike; :func:`checks` then takes the median of the per-round ratios.
+
+    Args:
+        names (Sequence[str]): Benchmark names.
+        args (argparse.Namespace): The command line (``--runs`` rounds after
+            ``--warmup`` untimed ones; ``--budget`` and ``--min-runs`` are not used).
+
+    Returns:
+        list[dict]: Per model, as :func:`measure` (no peak memory).
+    """
+    device = torch.device(args.device)
+    built = {name: _build(name, args) for name in names}
+    results = {name: dict(name=name, sizes=[],
+                          params=sum(p.numel() for p in built[name][0].parameters()))
+               for name in names}
+    for size in sorted({s for name in names for s in _sizes_for(name, args)}):
+        group = [name for name in names if size in _sizes_for(name, args)]
+        fns = {name: _call(built[name][1], name, *size, args) for name in group}
+        with torch.inference_mode():
+            first = {name: [timed(fns[name], device, args.clock)
+                            for _ in range(max(1, args.warmup))][0] for name in group}
+            times: Dict[str, List[float]] = {name: [] for name in group}
+            for r in range(args.runs):
+                for name in (group if r % 2 == 0 else group[::-1]):
+                    times[name].append(timed(fns[name], device, args.clock))
+        for name in group:
+            results[name]['sizes'].append(
+                dict(size=list(size), peak_mem_mib=None, paired=True,
+                     **_summary(times[name], first[name])))
+            print(f'  {name} {size[0]}x{size[1]}: {statistics.median(times[name]):.4f} s',
+                  file=sys.stderr)
+    for name in names:
+        for entry in results[name]['sizes']:
+            h, w = entry['size']
+            entry['macs'] = _macs(built[name][0], name, h, w, device) if args.macs else None
+    return [results[name] for name in names]
+
+
 def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> Optional[int]:
+    if isinstance(model, _Bfloat16Path):
+        model = model.net  # the same products, counted on the traceable network
     if not name.startswith('detector'):
         return count_macs(model, torch.zeros(1, 3, h, w, device=device))
     pre = model.data_preprocessor
@@ -336,11 +425,13 @@ def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> 
     return macs
 
 
-def matmul_rate(device: torch.device, n: int = 2048, runs: int = 10) -> Dict[str, float]:
-    """Median fp32 FLOP/s of an ``n`` x ``n`` matmul (2 n^3 FLOPs), after a warm-up."""
+def matmul_rate(device: torch.device, n: int = 2048, runs: int = 10,
+                clock: str = 'wall') -> Dict[str, float]:
+    """Median fp32 FLOP/s of an ``n`` x ``n`` matmul (2 n^3 FLOPs), after a warm-up,
+    timed by ``clock`` (that of the models it is compared with)."""
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
-    timing = time_runs(lambda: a @ b, device, 2, runs, runs, 1e9)
+    timing = time_runs(lambda: a @ b, device, 2, runs, runs, 1e9, clock)
     return dict(gflops=2 * n**3 / timing['median_s'] / 1e9, **timing)
 
 
@@ -353,7 +444,7 @@ def run_worker(name: str, args) -> dict:
            '--min-runs', str(args.min_runs), '--budget', str(args.budget),
            '--device', args.device, '--skip', *args.skip]
     cmd += ['--channels-last'] * args.channels_last + ['--compile'] * args.compile
-    cmd += ['--no-macs'] * (not args.macs)
+    cmd += ['--no-macs'] * (not args.macs) + ['--clock', args.clock]
     cmd += ['--threads', str(args.threads)] if args.threads else []
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
@@ -396,7 +487,7 @@ def checks(results: List[dict], rate: float, args) -> List[dict]:
     for ref, factor in (('nafnet-w32', 10), ('restormer', 100)):
         other = _find(results, ref, size)
         if student and other:
-            speedup = other['median_s'] / student['median_s']
+            speedup = _ratio(other, student)
             out.append(dict(check=f'student-S vs {ref} at {size[0]}: speed-up',
                             value=round(speedup, 1), target=f'>= {factor}',
                             passed=speedup >= factor))
@@ -408,12 +499,23 @@ def checks(results: List[dict], rate: float, args) -> List[dict]:
                             value=round(frac, 3), target='>= 0.25' if name == 'student-S'
                             else 'reference', passed=frac >= 0.25))
     det_size = tuple(args.det_size)
-    det, det_s = _find(results, 'detector', det_size), _find(results, 'detector+S', det_size)
-    if det and det_s:
-        slower = det_s['median_s'] / det['median_s'] - 1
-        out.append(dict(check='detector+S vs detector test_step: slower by',
-                        value=round(slower, 3), target='<= 0.15', passed=slower <= 0.15))
+    det = _find(results, 'detector', det_size)
+    for name in ['detector+S'] + [f'detector+S:{d}' for d in DTYPES]:
+        det_s = _find(results, name, det_size)
+        if det and det_s:
+            slower = _ratio(det_s, det) - 1
+            out.append(dict(check=f'{name} vs detector test_step: slower by',
+                            value=round(slower, 3), target='<= 0.15', passed=slower <= 0.15))
     return out
+
+
+def _ratio(a: dict, b: dict) -> float:
+    """``a``'s time over ``b``'s: the median of the per-round ratios when both were
+    timed in the same interleaved rounds, else the ratio of the medians."""
+    ta, tb = a.get('times'), b.get('times')
+    if a.get('paired') and b.get('paired') and ta and tb and len(ta) == len(tb):
+        return statistics.median(x / y for x, y in zip(ta, tb))
+    return a['median_s'] / b['median_s']
 
 
 def print_table(results: List[dict], rate: float) -> None:
@@ -463,6 +565,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='size of the speed-up and FLOP/s checks')
     parser.add_argument('--in-process', action='store_true',
                         help='no subprocess per model (faster; no CPU peak memory)')
+    parser.add_argument('--interleave', action='store_true',
+                        help='in one process, time the models in alternating rounds (each '
+                        'round runs every model once); ratios are medians of per-round '
+                        'ratios. For A/B on a shared machine; no peak memory')
+    parser.add_argument('--clock', choices=sorted(CLOCKS), default='wall',
+                        help="'wall' (default) or 'cpu': this process's CPU time (user + "
+                        'system), which a loaded machine disturbs less; with --threads 1 it '
+                        'is the latency an idle core would see, with more threads their sum')
     parser.add_argument('--out', default=None, help='JSON file for the results')
     parser.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -491,19 +601,28 @@ def _run(args: argparse.Namespace, argv) -> int:
         print(f'unknown models {unknown}; choose from {model_names()}', file=sys.stderr)
         return 2
     device = torch.device(args.device)
+    if args.clock == 'cpu' and device.type != 'cpu':
+        print('--clock cpu times CPU work: use it with --device cpu', file=sys.stderr)
+        return 2
     load = os.getloadavg()
     print(f'# {platform.processor() or platform.machine()}, torch {torch.__version__}, '
           f'{torch.get_num_threads()} threads, device {device}, load average '
           f'{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}')
-    rate_before = matmul_rate(device)
+    from uniremoval_mm.models.data_preprocessors.uniremoval_preprocessor import _cpu_bf16
+    auto = 'bfloat16' if device.type == 'cpu' and _cpu_bf16() else 'float32'
+    print(f"# UniRemovalPreprocessor restorer_dtype='auto' is {auto} here; clock "
+          f"{args.clock}{', interleaved rounds' if args.interleave else ''}")
+    rate_before = matmul_rate(device, clock=args.clock)
+    names = [name for name in names if name not in args.skip and _sizes_for(name, args)]
     results = []
-    for name in names:
-        if name in args.skip or not _sizes_for(name, args):
-            continue
+    if args.interleave:
+        print(f'measuring {names}, interleaved', file=sys.stderr)
+        results = measure_interleaved(names, args)
+    for name in names if not args.interleave else []:
         print(f'measuring {name}', file=sys.stderr)
         results.append(measure(name, _sizes_for(name, args), args)
                        if args.in_process else run_worker(name, args))
-    rate_after = matmul_rate(device)
+    rate_after = matmul_rate(device, clock=args.clock)
     rate = statistics.mean([rate_before['gflops'], rate_after['gflops']])
     print(f'# fp32 2048x2048 matmul: {rate_before["gflops"]:.1f} GFLOP/s before, '
           f'{rate_after["gflops"]:.1f} after; {rate:.1f} used below')
@@ -517,6 +636,7 @@ def _run(args: argparse.Namespace, argv) -> int:
     if args.out:
         out = dict(device=str(device), torch=torch.__version__, threads=torch.get_num_threads(),
                    load_average=load, channels_last=args.channels_last, compile=args.compile,
+                   clock=args.clock, interleave=args.interleave,
                    matmul=dict(before=rate_before, after=rate_after, gflops=rate),
                    results=results, checks=found, argv=sys.argv[1:] if argv is None else argv)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
