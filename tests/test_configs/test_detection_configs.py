@@ -47,3 +47,20 @@ def test_detector_builds_and_runs_a_step(path):
     with torch.no_grad():
         pred = model(**data, mode='predict')
     assert len(pred) == 2 and pred[0].pred_instances.bboxes.shape[-1] == 4
+
+
+def test_degraded_ft_control_is_the_joint_recipe_without_a_restorer():
+    """The no-restorer control trains exactly as the joint run, minus the restorer."""
+    det = REPO_ROOT / 'configs' / 'detection'
+    ctrl = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes_degraded-ft.py'))
+    joint = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes_uniremoval-s_joint.py'))
+    clean = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes.py'))
+    assert ctrl.model.data_preprocessor == clean.model.data_preprocessor  # plain mmdet's
+    assert ctrl.model.data_preprocessor.type == 'DetDataPreprocessor'
+    assert 'AddMixedDegradation' in str(ctrl.train_dataloader.dataset.pipeline)
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler',
+                'load_from', 'val_dataloader', 'test_dataloader', 'default_hooks'):
+        assert ctrl[key] == joint[key], key
+    model = {k: v for k, v in ctrl.model.items() if k != 'data_preprocessor'}
+    assert model == {k: v for k, v in joint.model.items() if k != 'data_preprocessor'}
+    assert ctrl.custom_hooks == []  # no RestorerLossHook, no EMA (as the joint run)
