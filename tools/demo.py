@@ -401,7 +401,8 @@ def training_curves(runs: List['Run'], out_file: Path) -> None:
                 ax.plot(*zip(*points), label=key)
         ax.set_title(run.name)
         ax.set_xlabel('iteration')
-        ax.legend(fontsize=7)
+        if ax.get_lines():
+            ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(out_file, dpi=90)
