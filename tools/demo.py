@@ -324,18 +324,8 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) -> None:
     """One row per degradation: input | stage 1 | stage 2 | ground truth (demo val pairs)."""
     import torch
-    from mmagic.registry import MODELS
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
-    net_cfg = Config.fromfile(str(STAGE1_CFG)).model.generator
-    nets = []
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        for ckpt in (stage1, stage2):
-            net = MODELS.build(net_cfg).eval().to(device)
-            load_weights(net, str(ckpt))
-            nets.append(net)
+    build = _tool('restore.py').build_restorer  # the restore tool's loading, weights_only
+    nets = [build(str(STAGE1_CFG), str(ckpt), device) for ckpt in (stage1, stage2)]
     rows = []
     for kind in KINDS:
         lq_path = sorted((Path('data/demo/pairs') / kind / 'lq').glob('*.png'))[0]
@@ -466,7 +456,7 @@ def main(argv=None) -> int:
         detection_pictures(ckpt_det, ckpt2, pictures, args.device)
         training_curves([stage1, stage2, detector], pictures / 'training_curves.png')
         timings['pictures'] = time.time() - t
-    except RuntimeError as e:
+    except (RuntimeError, ValueError) as e:  # ValueError: the tools' one-line UsageError
         print(f'demo: {e}', file=sys.stderr)
         return 1
 
