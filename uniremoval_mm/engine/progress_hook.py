@@ -3,7 +3,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
@@ -68,10 +68,10 @@ class ProgressHook(Hook):
         self._train_bar = None
 
     # ------------------------------------------------------------------ helpers
-    def _is_main(self, runner) -> bool:
+    def _is_main(self, runner: Any) -> bool:
         return getattr(runner, 'rank', 0) == 0
 
-    def _begin(self, runner, phase: str, total: Optional[int], done: int = 0) -> None:
+    def _begin(self, runner: Any, phase: str, total: Optional[int], done: int = 0) -> None:
         if not self._is_main(runner):
             return
         if self.progress_file and self._path is None:
@@ -89,7 +89,7 @@ class ProgressHook(Hook):
                              disable=None if self.bar is None else False)
         self._write()
 
-    def _step(self, runner, done: int, loss: Optional[float] = None) -> None:
+    def _step(self, runner: Any, done: int, loss: Optional[float] = None) -> None:
         if not self._is_main(runner):
             return
         total = self._state.get('total')
@@ -119,47 +119,50 @@ class ProgressHook(Hook):
             self._bar = None
 
     # ------------------------------------------------------------------ training
-    def before_train(self, runner) -> None:
+    def before_train(self, runner: Any) -> None:
         self._start = time.time()
         self._begin(runner, 'train', runner.max_iters, done=runner.iter)
 
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+    def after_train_iter(self, runner: Any, batch_idx: int,
+                         data_batch: Optional[dict] = None, outputs: Any = None) -> None:
         loss = None
         if isinstance(outputs, dict) and self.loss_key in outputs:
             value = outputs[self.loss_key]
             loss = float(value.item() if hasattr(value, 'item') else value)
         self._step(runner, runner.iter + 1, loss)
 
-    def after_train(self, runner) -> None:
+    def after_train(self, runner: Any) -> None:
         self._finish(runner)
 
     # ------------------------------------------------------------------ val / test
-    def before_val_epoch(self, runner) -> None:
+    def before_val_epoch(self, runner: Any) -> None:
         self._saved = dict(self._state), self._done
         self._begin_eval(runner, 'val', runner.val_loop)
 
-    def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+    def after_val_iter(self, runner: Any, batch_idx: int,
+                       data_batch: Optional[dict] = None, outputs: Any = None) -> None:
         self._step(runner, self._done + 1)
 
-    def after_val_epoch(self, runner, metrics=None) -> None:
+    def after_val_epoch(self, runner: Any, metrics: Optional[dict] = None) -> None:
         self._end_eval(runner)
 
-    def before_test_epoch(self, runner) -> None:
+    def before_test_epoch(self, runner: Any) -> None:
         self._saved = dict(self._state), self._done
         self._begin_eval(runner, 'test', runner.test_loop)
 
-    def after_test_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+    def after_test_iter(self, runner: Any, batch_idx: int,
+                        data_batch: Optional[dict] = None, outputs: Any = None) -> None:
         self._step(runner, self._done + 1)
 
-    def after_test_epoch(self, runner, metrics=None) -> None:
+    def after_test_epoch(self, runner: Any, metrics: Optional[dict] = None) -> None:
         self._end_eval(runner)
         self._finish(runner)
 
-    def _begin_eval(self, runner, phase: str, loop) -> None:
+    def _begin_eval(self, runner: Any, phase: str, loop: Any) -> None:
         self._train_bar, self._bar = self._bar, None  # the training bar stays open
         self._begin(runner, phase, _loop_length(loop))
 
-    def _end_eval(self, runner) -> None:
+    def _end_eval(self, runner: Any) -> None:
         if not self._is_main(runner):
             return
         self._close_bar()
@@ -169,7 +172,7 @@ class ProgressHook(Hook):
             self._state, self._done = state, done
             self._write()
 
-    def _finish(self, runner) -> None:
+    def _finish(self, runner: Any) -> None:
         if not self._is_main(runner):
             return
         self._close_bar()
