@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from uniremoval_mm.models import DnCNN, FrozenTeacher, PReNet
+from uniremoval_mm.models import DnCNN, FrozenTeacher, PReNet, UniRemovalNetT
+from uniremoval_mm.models.losses.utils import build_frozen
 from uniremoval_mm.utils.checkpoint import CheckpointError, remap_state_dict
 from ..helpers import CodeRunningPayload
 
@@ -100,3 +101,54 @@ def test_teacher_from_an_mmagic_config_file():
     assert not teacher.has_features and teacher.feature_channels == {}
     out, feats = teacher(torch.rand(1, 3, 16, 16), return_features=True)
     assert out.shape == (1, 3, 16, 16) and feats == {}
+
+
+def test_input_grad_reaches_the_input_never_the_parameters():
+    teacher = FrozenTeacher(dict(type='DnCNN', depth=3, channels=4), input_grad=True)
+    x = torch.rand(1, 3, 7, 9, requires_grad=True)
+    out, _ = teacher(x, return_features=True)
+    out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert all(p.grad is None and not p.requires_grad for p in teacher.parameters())
+    with torch.no_grad():
+        assert teacher(x).grad_fn is None
+    assert teacher(x.detach()).grad_fn is None  # an input that needs no gradient: no graph
+    plain = FrozenTeacher(dict(type='DnCNN', depth=3, channels=4))
+    assert not plain.input_grad and plain(x).grad_fn is None
+
+
+def test_build_frozen_lets_gradients_through_teachers_it_wraps():
+    inner = FrozenTeacher(dict(type='DnCNN', depth=3, channels=4))
+    wrapper = build_frozen(torch.nn.ModuleDict(dict(net=inner)))
+    assert inner.input_grad and not wrapper.training
+    x = torch.rand(2, 3, 5, 7, requires_grad=True)
+    wrapper['net'](x).sum().backward()
+    assert x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('layout', ['mmagic', 'plain'])
+def test_build_frozen_teacher_from_a_config_and_a_checkpoint(tmp_path, layout):
+    torch.manual_seed(0)
+    src = UniRemovalNetT()
+    with torch.no_grad():  # differ from a fresh initialisation (zero-initialised scales)
+        for p in src.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    state = src.state_dict()
+    if layout == 'mmagic':  # what mmengine saves for an mmagic edit model
+        ckpt = {
+            'meta': dict(epoch=0, iter=10, mmengine_version='0.10.4'),
+            'state_dict': OrderedDict([('data_preprocessor.mean', torch.zeros(1, 3, 1, 1)),
+                                       *(('generator.' + k, v) for k, v in state.items())]),
+            'message_hub': dict(log_scalars={}),
+        }
+    else:
+        ckpt = state
+    path = tmp_path / f'{layout}.pth'
+    torch.save(ckpt, path)
+    extractor = build_frozen(
+        dict(type='FrozenTeacher', model=dict(type='UniRemovalNetT'), checkpoint=str(path)))
+    assert isinstance(extractor, FrozenTeacher) and extractor.input_grad
+    for k, v in state.items():
+        assert torch.equal(extractor.model.state_dict()[k], v), k
+    x = torch.rand(1, 3, 11, 13)
+    torch.testing.assert_close(extractor(x), src.eval()(x).clamp(0, 1).detach())

@@ -67,6 +67,12 @@ class FrozenTeacher(nn.Module):
     ``weights_only=True``, remaps its keys, freezes every parameter and stays in eval
     mode whatever ``train()`` is called with. Inputs and outputs are RGB in [0, 1].
 
+    As a teacher (the default) it computes without autograd, even for an input that
+    requires grad: its outputs are targets, with ``requires_grad`` False. As the feature
+    extractor of a loss (``input_grad=True``; :func:`~uniremoval_mm.models.losses.utils.
+    build_frozen` sets it) gradients flow *through* it to the input when autograd is on
+    and the input requires grad; its parameters stay frozen and in eval mode either way.
+
     Args:
         model (dict | str): The network's config (e.g. ``dict(type='AODNet')``), or an
             mmagic config file whose ``model.generator`` is the network (e.g.
@@ -83,6 +89,9 @@ class FrozenTeacher(nn.Module):
             you trust. Defaults to False.
         sha256 (str, optional): Expected SHA-256 of the checkpoint file. Defaults to None.
         clamp (bool): Clamp outputs to [0, 1]. Defaults to True.
+        input_grad (bool): Let gradients flow through the network to an input that
+            requires grad (for use as a loss's feature extractor). Defaults to False
+            (a teacher: no autograd at all).
     """
 
     def __init__(self,
@@ -92,11 +101,13 @@ class FrozenTeacher(nn.Module):
                  strict: bool = True,
                  trusted: bool = False,
                  sha256: Optional[str] = None,
-                 clamp: bool = True) -> None:
+                 clamp: bool = True,
+                 input_grad: bool = False) -> None:
         super().__init__()
         self.model = MODELS.build(_model_cfg(model))
         self.checkpoint = checkpoint
         self.clamp = clamp
+        self.input_grad = input_grad
         if checkpoint is not None:
             load_weights(self.model, checkpoint, converter, strict, trusted, sha256)
         for p in self.model.parameters():
@@ -126,10 +137,13 @@ class FrozenTeacher(nn.Module):
         """Channels of the wrapped network's feature taps (empty if it has none)."""
         return dict(self.model.feature_channels) if self.has_features else {}
 
-    @torch.no_grad()
     def forward(self, x: Tensor,
                 return_features: bool = False) -> Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]:
-        """Restore ``x`` without tracking gradients.
+        """Restore ``x``.
+
+        Autograd runs only with ``input_grad`` set, autograd enabled and ``x`` requiring
+        grad; then gradients reach ``x``, never the (frozen) parameters. Otherwise the
+        outputs carry no graph.
 
         Args:
             x (Tensor): Degraded RGB images in [0, 1], (N, 3, H, W).
@@ -140,10 +154,12 @@ class FrozenTeacher(nn.Module):
             Tensor | tuple[Tensor, dict[str, Tensor]]: The teacher's output, and its
             taps when asked for.
         """
-        if return_features and self.has_features:
-            out, feats = self.model(x, return_features=True)
-        else:
-            out, feats = self.model(x), {}
-        if self.clamp:
-            out = out.clamp(0, 1)
+        track = self.input_grad and torch.is_grad_enabled() and x.requires_grad
+        with torch.set_grad_enabled(track):
+            if return_features and self.has_features:
+                out, feats = self.model(x, return_features=True)
+            else:
+                out, feats = self.model(x), {}
+            if self.clamp:
+                out = out.clamp(0, 1)
         return (out, feats) if return_features else out
