@@ -1,4 +1,7 @@
 from .cgcl import CGCLLoss, degradation_descriptor
-from .igcl import IMAGE_VIEWS, IGCLLoss, image_view
+from .igcl import IMAGE_VIEWS, IGCLLoss, batch_negative_indices, image_view
 
-__all__ = ['IGCLLoss', 'image_view', 'IMAGE_VIEWS', 'CGCLLoss', 'degradation_descriptor']
+__all__ = [
+    'IGCLLoss', 'image_view', 'batch_negative_indices', 'IMAGE_VIEWS', 'CGCLLoss',
+    'degradation_descriptor'
+]

@@ -6,7 +6,7 @@ input, and the other samples' inputs in the batch), in several views: image spac
 (pixels, gradients, frequency amplitude) and a hierarchy of features. Formulas, symbols
 and reasons: ``docs/method.md``.
 """
-from typing import List, Optional, Sequence, Union
+from typing import Hashable, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +49,45 @@ def _l1(a: Tensor, b: Tensor) -> Tensor:
     return (a - b).abs().flatten(1).mean(1)
 
 
+def batch_negative_indices(n: int,
+                           max_negatives: int,
+                           groups: Optional[Sequence[Optional[Hashable]]] = None
+                           ) -> List[List[int]]:
+    """Which other samples' inputs serve as batch negatives of each sample.
+
+    Sample ``i`` takes the nearest preceding samples cyclically (``i-1, i-2, ...``, the
+    order of ``x.roll(s)``), up to ``max_negatives`` of them, skipping those of its own
+    group. A None label is unknown: it differs from every label (another None
+    included), so ``groups=[None] * n`` is the same as ``groups=None``.
+
+    Args:
+        n (int): Batch size.
+        max_negatives (int): At most this many negatives per sample.
+        groups (Sequence[Hashable | None], optional): One label per sample (the
+            degradation type). Defaults to None (every other sample qualifies).
+
+    Returns:
+        list[list[int]]: For each sample, the indices of its batch negatives (possibly
+        none: then it has its own input only).
+
+    Raises:
+        ValueError: If ``groups`` does not have ``n`` labels.
+    """
+    if groups is not None and len(groups) != n:
+        raise ValueError(f'groups has {len(groups)} labels for a batch of {n}')
+    out = []
+    for i in range(n):
+        chosen = []
+        for s in range(1, n):
+            if len(chosen) >= max_negatives:
+                break
+            j = (i - s) % n
+            if groups is None or groups[i] is None or groups[j] != groups[i]:
+                chosen.append(j)
+        out.append(chosen)
+    return out
+
+
 @MODELS.register_module()
 class IGCLLoss(nn.Module):
     """Instance-grained contrastive loss.
@@ -58,9 +97,21 @@ class IGCLLoss(nn.Module):
 
     - ``pos = d(φ_l(ŷ_i), φ_l(p_i))``
     - ``neg_own = d(φ_l(ŷ_i), φ_l(x_i))``,
-      ``neg_batch = mean_{j ≠ i} d(φ_l(ŷ_i), φ_l(x_j))``
-    - ``'ratio'``: ``L_i = Σ_l w_l · pos / ((1 - β)·neg_own + β·neg_batch + ε)``
+      ``neg_batch = mean_{j ∈ J_i} d(φ_l(ŷ_i), φ_l(x_j))``, where ``J_i`` are up to
+      ``M`` other samples, of another group than ``i`` when ``groups`` are given
+      (:func:`batch_negative_indices`)
+    - ``travel = d(φ_l(p_i), φ_l(x_i))``: how far the anchor must move from its input
+    - ``'ratio'``:
+      ``L_i = Σ_l w_l · pos / ((1 - β)·neg_own + β·neg_batch + γ·travel + ε)``
+      (``neg_own`` alone where ``J_i`` is empty or ``β = 0``)
     - ``'infonce'``: ``L_i = Σ_l w_l · -log softmax(-[pos, neg_own, neg_batch_j...] / τ)[0]``
+
+    The floor ``γ·travel`` keeps the ratio bounded where the anchor sits on its own
+    negative (an identity-initialised student with ``β = 0`` or a batch of one: without
+    it ``pos / ε`` is about 1e6): by the triangle inequality ``pos ≤ neg_own + travel``,
+    so each view's ratio is at most ``max(1 / (1 - β), 1 / γ)`` (``1 / γ`` for ``γ ≤ 1``,
+    ``β = 0``), yet it is still zero at the positive and still falls as the anchor
+    moves to the positive and away from the negatives.
 
     Positives and negatives are detached: only the anchor (the student) learns.
 
@@ -71,7 +122,9 @@ class IGCLLoss(nn.Module):
             all ones.
         extractor (dict | nn.Module, optional): A frozen module whose
             ``forward(x, return_features=True)`` returns ``(out, {name: feature})``
-            (our networks and ``FrozenTeacher`` do), for the feature hierarchy.
+            (our networks and ``FrozenTeacher`` do), for the feature hierarchy; frozen
+            by :func:`build_frozen`, which lets a ``FrozenTeacher`` pass gradients
+            to the anchor.
             Defaults to None (image views only: works with no weights at all).
         layers (Sequence[str], optional): Extractor taps to use, shallow to deep.
             Required with an extractor.
@@ -81,9 +134,12 @@ class IGCLLoss(nn.Module):
         mode (str): ``'ratio'`` or ``'infonce'``. Defaults to ``'ratio'``.
         batch_negative_weight (float): β, the share of other samples' inputs among the
             negatives (``'ratio'`` only; 0 uses the own input only). Defaults to 0.5.
-        max_batch_negatives (int): Other samples used per anchor (batch shifts).
-            Defaults to 4.
+        max_batch_negatives (int): M, other samples used per anchor (the nearest before it,
+            cyclically; of other groups when ``groups`` are given). Defaults to 4.
         temperature (float): τ of ``'infonce'``. Defaults to 0.1.
+        ratio_floor (float): γ of ``'ratio'``: the denominator's floor as a fraction of
+            ``d(φ_l(p_i), φ_l(x_i))``; 0 gives the unbounded precursor form. Defaults
+            to 0.1 (a ratio of at most 10 per view, with ``β ≤ 0.9``).
         eps (float): ε of ``'ratio'``. Defaults to 1e-7.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
         reduction (str): ``'mean'``, ``'sum'`` or ``'none'`` (per sample). Defaults to
@@ -100,6 +156,7 @@ class IGCLLoss(nn.Module):
                  batch_negative_weight: float = 0.5,
                  max_batch_negatives: int = 4,
                  temperature: float = 0.1,
+                 ratio_floor: float = 0.1,
                  eps: float = 1e-7,
                  loss_weight: float = 1.0,
                  reduction: str = 'mean') -> None:
@@ -111,9 +168,10 @@ class IGCLLoss(nn.Module):
             raise ValueError(f"mode must be 'ratio' or 'infonce', got {mode!r}")
         if reduction not in ('mean', 'sum', 'none'):
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-        if not 0 <= batch_negative_weight <= 1 or temperature <= 0 or max_batch_negatives < 0:
-            raise ValueError('need 0 <= batch_negative_weight <= 1, temperature > 0 and '
-                             'max_batch_negatives >= 0')
+        if (not 0 <= batch_negative_weight <= 1 or temperature <= 0 or max_batch_negatives < 0
+                or ratio_floor < 0):
+            raise ValueError('need 0 <= batch_negative_weight <= 1, temperature > 0, '
+                             'max_batch_negatives >= 0 and ratio_floor >= 0')
         if (extractor is None) != (not layers):
             raise ValueError('give layers= exactly when an extractor is given')
         if not views and extractor is None:
@@ -134,6 +192,7 @@ class IGCLLoss(nn.Module):
         self.beta = batch_negative_weight
         self.max_batch_negatives = max_batch_negatives
         self.temperature = temperature
+        self.ratio_floor = ratio_floor
         self.eps = eps
         self.loss_weight = loss_weight
         self.reduction = reduction
@@ -163,13 +222,21 @@ class IGCLLoss(nn.Module):
             feats += [taps[name] for name in self.layers]
         return feats
 
-    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+    def forward(self,
+                anchor: Tensor,
+                positive: Tensor,
+                negative: Tensor,
+                groups: Optional[Sequence[Optional[Hashable]]] = None) -> Tensor:
         """Compute the loss.
 
         Args:
             anchor (Tensor): The student's outputs, (N, C, H, W).
             positive (Tensor): Teacher outputs or clean images, same shape.
             negative (Tensor): The degraded inputs, same shape.
+            groups (Sequence[Hashable | None], optional): One label per sample, its
+                degradation type (None: unknown). Batch negatives of sample ``i`` then
+                come only from samples of another group; a sample with none has its own
+                negative only. Defaults to None (any other sample).
 
         Returns:
             Tensor: The loss (a scalar, or (N,) with ``reduction='none'``).
@@ -177,24 +244,37 @@ class IGCLLoss(nn.Module):
         if not anchor.shape == positive.shape == negative.shape:
             raise ValueError(f'anchor {tuple(anchor.shape)}, positive {tuple(positive.shape)} '
                              f'and negative {tuple(negative.shape)} must have the same shape')
+        n = anchor.shape[0]
+        others = batch_negative_indices(n, self.max_batch_negatives, groups)
+        k = max(map(len, others))
+        # (N, K) indices, padded with the sample itself; mask marks the real negatives
+        index = anchor.new_tensor([js + [i] * (k - len(js)) for i, js in enumerate(others)],
+                                  dtype=torch.long).view(n, k)
+        mask = anchor.new_tensor([[True] * len(js) + [False] * (k - len(js)) for js in others],
+                                 dtype=torch.bool).view(n, k)
+        count = mask.sum(1)
         fa = self._features(anchor, grad=True)
         with torch.no_grad():
             fp = self._features(positive.detach(), grad=False)
             fn = self._features(negative.detach(), grad=False)
         weights = self.view_weights + self.layer_weights
-        n = anchor.shape[0]
-        shifts = list(range(1, n))[:self.max_batch_negatives]
         per_sample = anchor.new_zeros(n)
         for w, a, p, x in zip(weights, fa, fp, fn):
             pos = _l1(a, p)
             own = _l1(a, x)
-            others = [_l1(a, x.roll(s, dims=0)) for s in shifts]
+            batch = [_l1(a, x[index[:, c]]) for c in range(k)]  # (N,) each
             if self.mode == 'ratio':
-                neg = own if not others or self.beta == 0 else (
-                    (1 - self.beta) * own + self.beta * torch.stack(others).mean(0))
-                per_sample = per_sample + w * pos / (neg + self.eps)
+                neg = own
+                if k and self.beta > 0:
+                    mean = (torch.stack(batch, 1) * mask).sum(1) / count.clamp_min(1)
+                    neg = torch.where(count > 0, (1 - self.beta) * own + self.beta * mean, own)
+                floor = self.ratio_floor * _l1(p, x)
+                per_sample = per_sample + w * pos / (neg + floor + self.eps)
             else:
-                logits = -torch.stack([pos, own, *others], dim=1) / self.temperature
+                logits = -torch.stack([pos, own, *batch], dim=1) / self.temperature
+                if k:
+                    keep = torch.cat([mask.new_ones(n, 2), mask], dim=1)
+                    logits = logits.masked_fill(~keep, float('-inf'))
                 per_sample = per_sample + w * -F.log_softmax(logits, dim=1)[:, 0]
         if self.reduction == 'mean':
             return self.loss_weight * per_sample.mean()
