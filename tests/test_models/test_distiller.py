@@ -113,3 +113,14 @@ def test_feature_pairs_written_for_a_missing_teacher_are_dropped_with_its_fallba
 def test_config_errors_name_the_field(kwargs, match):
     with pytest.raises(ValueError, match=match):
         _model(**kwargs)
+
+
+def test_igcl_takes_its_batch_negatives_from_other_degradation_types():
+    model = _model()
+    types = ['haze', 'haze', 'noise', 'noise', 'blur']
+    data = model.data_preprocessor(_batch(types), True)
+    seen = []
+    model.igcl.register_forward_hook(
+        lambda module, args, kwargs, out: seen.append(kwargs.get('groups')), with_kwargs=True)
+    model(**data, mode='loss')
+    assert seen == [types]

@@ -37,7 +37,8 @@ class UniRemovalDistiller(BaseEditModel):
       teacher's size) and ``std`` standardises the teacher feature per channel;
       skipped for teachers without taps;
     - ``igcl.loss``: :class:`IGCLLoss` with the teacher's output as positive (or ``y``,
-      see ``positive``) and the degraded inputs as negatives.
+      see ``positive``) and the degraded inputs as negatives; each sample's batch
+      negatives are inputs of other degradation types (``groups`` are the types).
 
     Prediction, validation and testing are the student's (mmagic's ``BaseEditModel``).
 
@@ -226,7 +227,7 @@ class UniRemovalDistiller(BaseEditModel):
         if self.use_pixel_loss and gt is not None:
             losses['sup.loss_pix'] = self.pixel_loss(student, gt)
         if self.igcl is not None and positive is not None:
-            losses['igcl.loss'] = self.igcl(student, positive, inputs)
+            losses['igcl.loss'] = self.igcl(student, positive, inputs, groups=types)
         if not losses:
             raise RuntimeError('no loss for this batch: no clean images and no sample with a '
                                f'teacher (types {sorted(set(map(str, types)))}, teachers '
