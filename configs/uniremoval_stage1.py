@@ -17,6 +17,14 @@ data_root = 'data/demo'
 degradation_types = ['haze', 'rain', 'blur', 'noise', 'mixed']
 batch_size = 10  # two of each type per batch (DegradationBalancedBatchSampler)
 
+# IGCL in image space and in the feature hierarchy (enc0-enc2: full, 1/2 and 1/4
+# resolution) of a frozen UniRemovalNet-T of ours, trained on the ground truth alone and
+# shipped in checkpoints/ (docs/method.md, "IGCL")
+igcl = dict(type='IGCLLoss', views=('pixel', 'gradient'),
+            extractor=dict(type='FrozenTeacher', model=dict(type='UniRemovalNetT'),
+                           checkpoint='checkpoints/uniremoval-net-t_extractor.pth'),
+            layers=('enc0', 'enc1', 'enc2'), mode='ratio', batch_negative_weight=0.5,
+            loss_weight=0.05)
 model = dict(
     type='UniRemovalDistiller',
     generator=dict(type='UniRemovalNetS'),
@@ -25,12 +33,15 @@ model = dict(
     teacher_fallbacks=dict(haze={{_base_.dark_channel_prior}}, rain=None, noise=None),
     missing_teacher='fallback',
     degradation_types=degradation_types,  # a teacher under another name is an error
-    pixel_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
-    distill_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
+    # the clean image first; each teacher trusted as far as it removes its input's error,
+    # and only where it is still ahead of the student (docs/method.md, "Stage 1")
+    pixel_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
+    distill_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
+    distill_reliability='sample',
+    teacher_bound=True,
     feature_pairs=None,
-    igcl=dict(type='IGCLLoss', views=('pixel', 'gradient'), mode='ratio',
-              batch_negative_weight=0.5, loss_weight=0.1),
-    positive='teacher',
+    igcl=igcl,
+    positive='gt',
     data_preprocessor={{_base_.data_preprocessor}})
 
 val_pipeline = [

@@ -41,6 +41,8 @@ STAGE1_CFG = REPO / 'configs' / 'demo' / 'stage1.py'
 STAGE2_CFG = REPO / 'configs' / 'demo' / 'stage2.py'
 DET_CFG = REPO / 'configs' / 'demo' / 'rtmdet-tiny_demo-shapes.py'
 KINDS = ('haze', 'rain', 'blur', 'noise', 'mixed')
+# the released CPU-trained student (docs/model_card.md), shown beside the demo's own runs
+RELEASED = REPO / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
 
 # --quick: a few iterations of everything (the test of this script); numbers mean nothing
 QUICK = dict(
@@ -294,6 +296,8 @@ def restoration_task(stage1: 'Run', stage2: 'Run', out_dir: Path, quick: bool) -
                '--student', f'stage 1={stage1.checkpoint()}',
                '--student', f'stage 2={stage2.checkpoint()}',
                '--json', str(out_dir / 'restoration.json')]
+        if RELEASED.is_file():
+            cmd += ['--student', f'released={RELEASED}']
         # real pairs are cropped to their central 256 x 256 (the teachers are slow on CPU)
         return cmd + ['--max-side', '64' if quick else '256']
     return Task('restoration', args, out_dir / 'restoration.md')
@@ -322,10 +326,14 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 
 def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) -> None:
-    """One row per degradation: input | stage 1 | stage 2 | ground truth (demo val pairs)."""
+    """One row per degradation: input | stage 1 | stage 2 | released student (when the
+    repository has it) | ground truth (demo val pairs)."""
     import torch
     build = _tool('restore.py').build_restorer  # the restore tool's loading, weights_only
-    nets = [build(str(STAGE1_CFG), str(ckpt), device) for ckpt in (stage1, stage2)]
+    ckpts = [('stage 1', stage1), ('stage 2', stage2)]
+    if RELEASED.is_file():
+        ckpts.append(('released', RELEASED))
+    nets = [build(str(STAGE1_CFG), str(ckpt), device) for _, ckpt in ckpts]
     rows = []
     for kind in KINDS:
         lq_path = sorted((Path('data/demo/pairs') / kind / 'lq').glob('*.png'))[0]
@@ -337,8 +345,9 @@ def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) ->
             for net in nets:
                 y = net(x.to(device)).clamp(0, 1)[0].mul(255).round().byte().cpu()
                 outs.append(y.permute(1, 2, 0).numpy()[..., ::-1])
-        tiles = [_label(lq, f'{kind}: input'), _label(outs[0], 'stage 1'),
-                 _label(outs[1], 'stage 2'), _label(gt, 'ground truth')]
+        tiles = ([_label(lq, f'{kind}: input')]
+                 + [_label(out, name) for (name, _), out in zip(ckpts, outs)]
+                 + [_label(gt, 'ground truth')])
         rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255)
                                     for t in tiles], axis=1))
     width = max(r.shape[1] for r in rows)
@@ -478,7 +487,9 @@ def report(args, restoration_md: str, detection_md: str, timings: Dict[str, floa
              f'{" --quick" if args.quick else ""}`'
              + (' (quick: a few iterations, the numbers mean nothing)' if args.quick else ''),
              '', '## Restoration (PSNR dB / SSIM, RGB; * = a teacher on its own degradation)',
-             '', restoration_md, '',
+             '', 'stage 1 / stage 2 = this run\'s short trainings; released = the student '
+             'in checkpoints/ (docs/model_card.md: 80 CPU minutes on every offline clean '
+             'photo, the demo\'s validation photos held out).', '', restoration_md, '',
              '## Detection (RTMDet-tiny trained on clean demo shapes; COCO bbox mAP)', '',
              'restored = the stage-2 student as a frozen `UniRemovalPreprocessor`; '
              'recovered = the share of the mAP lost to the degradation that restoring wins '

@@ -12,10 +12,11 @@ work_dir = f'./work_dirs/{experiment_name}'
 max_iters = 400
 
 model = dict(
-    # (student tap, teacher tap): the student's full-resolution decoder features against
-    # each teacher's last full-resolution hidden map
-    feature_pairs=dict(_delete_=True, haze=[('dec0', 'k')], rain=[('dec0', 'h')],
-                       noise=[('dec0', 'mid')]),
+    # (student tap, teacher tap), two levels per teacher: the student's full-resolution
+    # encoder and decoder features against each teacher's two hidden maps
+    feature_pairs=dict(_delete_=True, haze=[('enc0', 'x4'), ('dec0', 'k')],
+                       rain=[('enc0', 'res'), ('dec0', 'h')],
+                       noise=[('enc0', 'mid'), ('dec0', 'last')]),
     feature_loss_weight=0.1)
 
 train_pipeline = [

@@ -139,3 +139,17 @@ def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
     torch.save({'state_dict': {}, 'meta': _GetattrPayload()}, evil)
     with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer statistics'):
         load_checkpoint(ToyModel(), str(evil))
+
+
+def test_a_history_buffer_before_its_first_update_loads(tmp_path):
+    """An empty HistoryBuffer pickles its numpy array through ``bytes``: allowed."""
+    from mmengine.logging import HistoryBuffer
+
+    from uniremoval_mm.utils.checkpoint import load_external_checkpoint
+    path = tmp_path / 'empty_buffer.pth'
+    torch.save({'state_dict': ToyModel().state_dict(),
+                'message_hub': {'log_scalars': {'train/loss': HistoryBuffer()}}}, path)
+    loaded = load_external_checkpoint(str(path))
+    buffer = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buffer, HistoryBuffer) and len(buffer.data[0]) == 0
+    load_checkpoint(ToyModel(), str(path))  # mmengine's own loader, through the shim

@@ -44,7 +44,7 @@ def test_losses_by_role_and_a_training_step():
     data = model.data_preprocessor(_batch(['haze', 'noise', 'blur', 'mixed']), True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'distill.loss_out', 'distill.loss_feat', 'sup.loss_pix',
-                           'igcl.loss'}
+                           'igcl.loss', 'distill.reliability'}
     assert all(torch.isfinite(v) for v in losses.values())
     optim = OptimWrapper(torch.optim.Adam(
         [p for p in model.parameters() if p.requires_grad], lr=1e-3))
@@ -124,3 +124,170 @@ def test_igcl_takes_its_batch_negatives_from_other_degradation_types():
         lambda module, args, kwargs, out: seen.append(kwargs.get('groups')), with_kwargs=True)
     model(**data, mode='loss')
     assert seen == [types]
+
+
+class _Recorder(torch.nn.Module):
+    """A teacher that records what it saw and returns ``fn(x)``."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.seen = []
+        self.scale = torch.nn.Parameter(torch.ones(1), requires_grad=False)
+
+    def forward(self, x, return_features=False):
+        self.seen.append(x.clone())
+        out = self.fn(x)
+        return (out, {}) if return_features else out
+
+
+def _routed_model(teachers, **kwargs):
+    model = _model(teachers=dict(haze=None, noise=None, blur=None), igcl=None, **kwargs)
+    for kind, fn in teachers.items():
+        model.teachers[kind] = _Recorder(fn)
+    return model
+
+
+def test_each_sample_reaches_its_own_teacher_with_weight_n_k_over_n():
+    types = ['noise', 'haze', 'blur', 'noise', 'haze', 'mixed', 'noise']
+    data = _batch(types, size=(17, 23))
+    gt = torch.stack([s.gt_img for s in data['data_samples']]).float() / 255
+    # teachers that return the clean image exactly: reliability 1 everywhere
+    lookup = {}
+    model = _routed_model(dict(haze=lambda x: lookup['gt'][lookup['idx']['haze']],
+                               noise=lambda x: lookup['gt'][lookup['idx']['noise']]),
+                          pixel_loss=None, teacher_bound=False,
+                          distill_loss=dict(type='L1Loss', loss_weight=1.0))
+    lookup.update(gt=gt, idx={k: [i for i, t in enumerate(types) if t == k]
+                              for k in ('haze', 'noise')})
+    batch = model.data_preprocessor(data, True)
+    losses = model(**batch, mode='loss')
+    for kind in ('haze', 'noise'):
+        seen = torch.cat(model.teachers[kind].seen)
+        torch.testing.assert_close(seen, batch['inputs'][lookup['idx'][kind]])
+    student = model.generator(batch['inputs']).detach()
+    per_sample = (student - gt).abs().flatten(1).mean(1)
+    expected = sum(per_sample[i] for i, t in enumerate(types) if t in ('haze', 'noise')) / 7
+    torch.testing.assert_close(losses['distill.loss_out'], expected, rtol=1e-4, atol=1e-6)
+    assert losses['distill.reliability'].item() == pytest.approx(1.0)
+
+
+def test_a_teacher_worse_than_its_input_pulls_nothing():
+    types = ['haze', 'noise', 'haze', 'noise']
+    data = _batch(types, size=(15, 21))
+    gt = torch.stack([s.gt_img for s in data['data_samples']]).float() / 255
+    haze = [0, 2]
+    # haze teacher: the input's error made 1.5 times larger; noise: the input itself
+    model = _routed_model(dict(haze=lambda x: gt[haze] + 1.5 * (x - gt[haze]),
+                               noise=lambda x: x.clone()),
+                          teacher_bound=False)
+    batch = model.data_preprocessor(data, True)
+    losses = model(**batch, mode='loss')
+    assert losses['distill.reliability'].item() == 0
+    assert losses['distill.loss_out'].item() == 0
+    losses['distill.loss_out'].backward()
+    assert all(p.grad is None or p.grad.abs().max() == 0 for p in model.generator.parameters())
+
+
+@pytest.mark.parametrize('mode', ['sample', 'pixel'])
+def test_reliability_is_the_share_of_the_input_error_removed(mode):
+    model = _model(distill_reliability=mode, igcl=None)
+    g = torch.Generator().manual_seed(1)
+    gt = torch.rand(2, 3, 13, 19, generator=g)
+    x = gt + 0.2
+    half = gt + 0.1   # removes half the error
+    worse = gt + 0.3  # worse than the input
+    r = model.reliability(torch.cat([half[:1], worse[1:]]), x, gt)
+    assert r.shape == ((2, 1, 1, 1) if mode == 'sample' else (2, 1, 13, 19))
+    assert r[0].mean().item() == pytest.approx(0.5, abs=0.02)
+    assert r[1].max().item() == 0
+
+
+def test_the_bound_drops_pixels_where_the_student_is_already_closer():
+    types = ['haze', 'haze']
+    data = _batch(types, size=(11, 13))
+    lookup = {}
+    model = _routed_model(dict(haze=lambda x: lookup['gt'] * 0.5 + x * 0.5),
+                          distill_reliability='none', teacher_bound=True)
+    lookup['gt'] = torch.stack([s.gt_img for s in data['data_samples']]).float() / 255
+    batch = model.data_preprocessor(data, True)
+    gt = batch['data_samples'].gt_img if hasattr(batch['data_samples'], 'gt_img') else None
+    # make the student exact: then no pixel has a teacher closer than the student
+    model.generator = _Exact(lookup['gt'])
+    losses = model(**batch, mode='loss')
+    assert gt is None or gt.shape[0] == 2
+    assert losses['distill.reliability'].item() == 0 and losses['distill.loss_out'] == 0
+
+
+class _Exact(torch.nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x, return_features=False):
+        return self.out + self.w
+
+
+def test_cached_teacher_outputs_replace_the_teacher():
+    from mmagic.structures import DataSample
+    types = ['haze', 'noise', 'blur']
+    data = _batch(types, size=(9, 11))
+    for s in data['data_samples']:
+        s.set_data(dict(ref_img=torch.full_like(s.gt_img, 200)))
+        s.set_metainfo(dict(has_teacher=s.degradation_type != 'blur'))
+    model = _routed_model(dict(haze=lambda x: x, noise=lambda x: x), teacher_bound=False,
+                          distill_reliability='none', pixel_loss=None,
+                          distill_loss=dict(type='L1Loss', loss_weight=1.0))
+    batch = model.data_preprocessor(data, True)
+    assert isinstance(batch['data_samples'], (list, DataSample))
+    losses = model(**batch, mode='loss')
+    assert not model.teachers['haze'].seen and not model.teachers['noise'].seen
+    student = model.generator(batch['inputs']).detach()
+    expected = (student[:2] - 200 / 255).abs().mean() * 2 / 3
+    torch.testing.assert_close(losses['distill.loss_out'], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_igcl_positive_is_the_teacher_output_for_every_teacher_without_ground_truth():
+    from mmagic.structures import DataSample
+    types = ['haze', 'noise', 'haze']
+    data = _batch(types, size=(9, 13))
+    data['data_samples'] = [DataSample(metainfo=dict(degradation_type=t)) for t in types]
+    captured = {}
+
+    class _Spy(torch.nn.Module):
+        def forward(self, anchor, positive, negative, groups=None):
+            captured.update(positive=positive.detach(), groups=groups)
+            return anchor.mean() * 0
+
+    model = _routed_model(dict(haze=lambda x: x * 0 + 0.25, noise=lambda x: x * 0 + 0.75))
+    model.igcl = _Spy()
+    batch = model.data_preprocessor(data, True)
+    model(**batch, mode='loss')
+    means = captured['positive'].flatten(1).mean(1).tolist()
+    assert means == pytest.approx([0.25, 0.75, 0.25])
+    assert captured['groups'] == types
+
+
+def test_checkpoints_leave_the_teachers_out_and_load_back(tmp_path):
+    from mmengine.runner.checkpoint import get_state_dict, save_checkpoint
+    model = _model(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
+                             extractor=dict(type='UniRemovalNetT')))
+    state = model.state_dict()
+    assert not [k for k in state if k.startswith(('teachers.', 'igcl.extractor.'))]
+    assert any(k.startswith('generator.') for k in state)
+    assert not [k for k in get_state_dict(model) if k.startswith('teachers.')]
+    save_checkpoint(dict(state_dict=get_state_dict(model)), str(tmp_path / 'c.pth'))
+    saved = torch.load(tmp_path / 'c.pth', weights_only=False)['state_dict']
+    assert not [k for k in saved if 'teachers.' in k or 'extractor.' in k]
+    teacher = {k: v.clone() for k, v in model.teachers.state_dict().items()}
+    other = _model(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
+                             extractor=dict(type='UniRemovalNetT')))
+    with torch.no_grad():
+        for p in other.generator.parameters():
+            p.add_(1.0)
+    other.load_state_dict(saved, strict=True)  # frozen parts come from the live modules
+    for k, v in model.generator.state_dict().items():
+        torch.testing.assert_close(other.generator.state_dict()[k], v)
+    for k, v in other.teachers.state_dict().items():
+        torch.testing.assert_close(v, teacher[k])

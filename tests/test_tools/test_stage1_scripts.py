@@ -22,8 +22,11 @@ def test_stage1_benchmark_reports_speed_memory_and_the_teachers_share(tmp_path):
                 str(tmp_path / 'b.json')], tmp_path)
     res = json.loads((tmp_path / 'b.json').read_text())
     assert res['batch'] == 4 and res['crop'] == 24 and set(res['teachers']) >= {'blur'}
-    assert res['iters_per_s'] > 0 and 0 < res['teacher_share_median'] < 1
-    assert res['peak_memory_mib'] > 0 and '| s/step' in out
+    assert res['online']['iters_per_s'] > 0 and 0 < res['online']['teacher_share_median'] < 1
+    # cached teacher outputs: the teachers never run
+    assert res['cached']['iters_per_s'] > 0 and res['cached']['teacher_share_median'] == 0
+    assert res['speedup_median'] > 0 and res['peak_memory_mib'] > 0
+    assert '| online |' in out and '| cached |' in out and 'faster per step' in out
 
 
 def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):

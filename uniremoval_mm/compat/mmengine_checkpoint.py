@@ -69,7 +69,10 @@ def _history_buffer_getattr(obj, name: str):
 #: What mmengine 0.10.7 writes into its own checkpoints (``message_hub``, ``meta``):
 #: HistoryBuffer, numpy arrays/dtypes/scalars, and ``getattr`` (mapped to a restricted one).
 MMENGINE_SAFE_GLOBALS: List = [
-    HistoryBuffer, *_numpy_globals(), (_history_buffer_getattr, 'builtins.getattr')
+    HistoryBuffer, *_numpy_globals(), (_history_buffer_getattr, 'builtins.getattr'),
+    # an empty numpy array (a HistoryBuffer before its first update) pickles its data
+    # through bytes(); allow-listing the bytes type runs no code
+    bytes,
 ]
 
 _MARK = '_uniremoval_safe_globals'
