@@ -176,6 +176,6 @@ def test_errors_are_one_line(data, tmp_path):
     (bad / 'lq/1.png').write_bytes((bad / 'lq/1.png').read_bytes()[:50])
     with pytest.raises(SystemExit, match=str(bad / 'lq/1.png')):
         tool.main(['--set', f'x={bad}', '--no-cost'])
-    assert tool.parse_model('N=mmagic::nafnet/x.py:ck.pth') == ('N', 'mmagic::nafnet/x.py',
-                                                                  'ck.pth')
+    expected = ('N', 'mmagic::nafnet/x.py', 'ck.pth')
+    assert tool.parse_model('N=mmagic::nafnet/x.py:ck.pth') == expected
     assert tool.parse_model('N=mmagic::nafnet/x.py') == ('N', 'mmagic::nafnet/x.py', None)
