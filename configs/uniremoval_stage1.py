@@ -6,7 +6,8 @@
 # configs/_base_/teachers.py); where a file is missing, `teacher_fallbacks` applies (the
 # dark channel prior for haze; ground truth only for rain and noise) with a warning. Blur
 # has no public CPU-sized teacher here: it learns from the ground truth, or from your own
-# specialist (configs/teachers/uniremoval-net-b_specialist_deblur.py):
+# specialist (configs/teachers/uniremoval-net-s_specialist_deblur.py trains in 21 min on
+# one CPU thread and is weak; ..._net-b_specialist_deblur.py is the full 20k schedule):
 #   --cfg-options model.teachers.blur.type=FrozenTeacher ... (see docs/method.md).
 # Validation: PSNR / SSIM (mmagic's, RGB) per degradation type on fixed demo pairs.
 _base_ = ['./_base_/synthetic_restoration.py', './_base_/teachers.py']

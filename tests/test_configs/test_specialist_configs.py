@@ -19,7 +19,11 @@ def test_each_config_trains_one_degradation(path, kind):
     types = {'dehaze': ['haze'], 'deblur': ['blur']}[kind]
     assert cfg.train_dataloader.dataset.degradation_types == types
     assert cfg.val_dataloader.dataset.degradation_types == types
-    assert cfg.model.generator.type == 'UniRemovalNetB'
+    size = path.stem.split('_')[0].split('-')[-1].upper()  # uniremoval-net-s_... -> S
+    assert cfg.model.generator.type == f'UniRemovalNet{size}'
+    # the learning-rate schedule ends where training does
+    last = cfg.param_scheduler[-1] if isinstance(cfg.param_scheduler, list) else cfg.param_scheduler
+    assert last.get('end', last.get('begin', 0) + last['T_max']) == cfg.train_cfg.max_iters
 
 
 def test_specialist_trains_validates_and_loads_as_a_teacher(tmp_path):

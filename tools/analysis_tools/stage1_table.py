@@ -32,7 +32,8 @@ REAL_SETS = (('SOTS-outdoor', 'haze', 'pairs/sots_outdoor', 'hazy', 'clear', 're
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='stage-1 config: its teachers and its student network')
+    parser.add_argument('config', help='stage-1 config (its teachers and its student network), '
+                        'or any restorer config with model.generator (e.g. a specialist)')
     parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
                         help='a trained stage-1 (or student) checkpoint; repeatable')
     parser.add_argument('--demo-root', default='data/demo/pairs')
@@ -94,7 +95,7 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
     restorers = {'input': ('', lambda x: x)}
     with DefaultScope.overwrite_default_scope('mmagic'):
         teachers = UniRemovalDistiller._resolve_teachers(
-            model_cfg['teachers'], model_cfg.get('teacher_fallbacks') or {},
+            model_cfg.get('teachers') or {}, model_cfg.get('teacher_fallbacks') or {},
             model_cfg.get('missing_teacher', 'fallback'))
         for kind, tcfg in teachers.items():
             if tcfg is None or args.no_teachers:
