@@ -19,7 +19,7 @@ _base_ = ['./uniremoval_stage1.py']
 experiment_name = 'uniremoval_stage1_cpu-release'
 work_dir = f'./work_dirs/{experiment_name}'
 degradation_types = ['haze', 'rain', 'blur', 'noise', 'mixed']
-max_iters = 3000
+max_iters = 2500
 batch_size = 10  # two of each type per batch (DegradationBalancedBatchSampler)
 
 # The cache: tools/misc/build_teacher_cache.py reads this dict.
@@ -57,6 +57,6 @@ train_dataloader = dict(
 
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = dict(T_max=max_iters)
-default_hooks = dict(checkpoint=dict(interval=600, save_best=None, max_keep_ckpts=2),
+default_hooks = dict(checkpoint=dict(interval=500, save_best=None, max_keep_ckpts=2),
                      logger=dict(interval=50))
 randomness = dict(seed=0)

@@ -36,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--samples-per-type', type=int, help='override the config\'s count')
     parser.add_argument('--batch', type=int, default=8, help='crops per teacher call')
     parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, e.g. teacher_cache.crop_size=64')
     return parser.parse_args(argv)
 
 
@@ -78,7 +81,7 @@ def main(argv=None) -> int:
     from uniremoval_mm.utils.cli import load_config
     from uniremoval_mm.utils.teacher_configs import resolve_teachers
 
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     tc = _settings(cfg, args)
     out = Path(tc['out'])
     photo_root = Path(tc['photo_root'])
