@@ -124,3 +124,38 @@ class CodeRunningPayload:
 
     def __reduce__(self):
         return (Path.touch, (self.marker, ))
+
+
+def load_tool(relative: str):
+    """Import a script under ``tools/`` (they are scripts, not a package) as a module.
+
+    Args:
+        relative (str): Its path under ``tools/``, e.g. ``'analysis_tools/stage1_table.py'``.
+
+    Returns:
+        module: The loaded script.
+    """
+    import importlib.util
+    path = Path(__file__).resolve().parents[1] / 'tools' / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_random_photos(root: Path, sizes: Sequence[Tuple[int, int]], seed: int = 0) -> Path:
+    """Write random 8-bit colour PNGs ``p0.png``, ``p1.png``... of the given (H, W).
+
+    Args:
+        root (Path): Folder to create.
+        sizes (Sequence[tuple[int, int]]): (H, W) of each photo.
+        seed (int): Seed of the pixels. Defaults to 0.
+
+    Returns:
+        Path: ``root``.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i, (h, w) in enumerate(sizes):
+        cv2.imwrite(str(root / f'p{i}.png'), rng.integers(0, 256, (h, w, 3), np.uint8))
+    return root

@@ -4,11 +4,10 @@ import json
 import subprocess
 import sys
 
-import cv2
-import numpy as np
 import torch
 
 from ..conftest import REPO_ROOT
+from ..helpers import write_random_photos
 
 CONFIG = REPO_ROOT / 'configs' / 'uniremoval_stage1_cpu-release.py'
 
@@ -21,11 +20,7 @@ def _run(args):
 
 
 def test_release_recipe_builds_its_cache_and_trains_from_it(tmp_path):
-    photos = tmp_path / 'photos'
-    photos.mkdir()
-    rng = np.random.default_rng(0)
-    for i, (h, w) in enumerate([(45, 53), (41, 39)]):
-        cv2.imwrite(str(photos / f'p{i}.png'), rng.integers(0, 256, (h, w, 3), np.uint8))
+    photos = write_random_photos(tmp_path / 'photos', [(45, 53), (41, 39)])
     cache = tmp_path / 'cache'
     _run(['tools/misc/build_teacher_cache.py', str(CONFIG), '--threads', '1',
           '--cfg-options', f'teacher_cache.photo_root={photos}', f'teacher_cache.out={cache}',

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from ..conftest import REPO_ROOT
+from ..helpers import write_random_photos
 
 CONFIG = """
 _base_ = '{repo}/configs/uniremoval_stage1.py'
@@ -29,13 +30,10 @@ model = dict(_delete_=True, type='UniRemovalDistiller', generator=dict(type='Uni
 
 def _setup(tmp_path):
     from mmagic.registry import MODELS
+
     import uniremoval_mm  # noqa: F401
-    photos = tmp_path / 'photos'
-    photos.mkdir()
-    rng = np.random.default_rng(0)
-    for i, (h, w) in enumerate([(37, 45), (29, 33)]):
-        cv2.imwrite(str(photos / f'p{i}.png'), rng.integers(0, 256, (h, w, 3), np.uint8))
-    cv2.imwrite(str(photos / 'small.png'), rng.integers(0, 256, (9, 9, 3), np.uint8))
+    photos = write_random_photos(tmp_path / 'photos', [(37, 45), (29, 33)])
+    cv2.imwrite(str(photos / 'small.png'), np.zeros((9, 9, 3), np.uint8))
     ckpt = tmp_path / 'dncnn.pth'
     torch.manual_seed(0)
     torch.save(MODELS.build(dict(type='DnCNN', depth=3, channels=4, _scope_='mmagic'))

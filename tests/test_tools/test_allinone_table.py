@@ -5,7 +5,6 @@ equal the degraded input's row; the input's numbers are checked against PSNRs co
 here by hand, on Y for Rain100L, on RGB for SOTS-outdoor and CBSD68, on the grey channel
 for grey BSD68 (and the fixtures are chosen so that Y and RGB differ).
 """
-import importlib.util
 import json
 from pathlib import Path
 
@@ -15,21 +14,13 @@ import torch
 from PIL import Image
 
 from uniremoval_mm.models import UniRemovalNetT
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 H, W = 17, 23
 Y_COEFFS = np.array([65.481, 128.553, 24.966])  # ITU-R BT.601 studio swing, on [0, 1] RGB
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'allinone_table', REPO_ROOT / 'tools/analysis_tools/allinone_table.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = load_tool('analysis_tools/allinone_table.py')
 
 
 def _save(path: Path, pixels: np.ndarray) -> None:

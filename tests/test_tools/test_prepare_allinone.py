@@ -7,7 +7,6 @@ in one line, the noise is reproducible per sigma, the download resumes.
 """
 import hashlib
 import http.server
-import importlib.util
 import io
 import json
 import threading
@@ -19,20 +18,12 @@ import pytest
 from PIL import Image
 
 from uniremoval_mm.datasets import PairedFolderDataset
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 H, W = 17, 23
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'prepare_allinone', REPO_ROOT / 'tools/dataset_converters/prepare_allinone.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = load_tool('dataset_converters/prepare_allinone.py')
 
 
 def _img(path: Path, seed: int, gray: bool = False, fmt: str = None) -> Path:

@@ -40,8 +40,8 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
                                for k, v in build_uniremoval_net('S').state_dict().items()}}, ckpt)
     out = _run(['tools/analysis_tools/stage1_table.py', 'configs/uniremoval_stage1.py',
                 '--student', f'identity={ckpt}', '--demo-root', str(tmp_path / 'pairs'),
-                '--realdata', str(tmp_path / 'none'), '--json', str(tmp_path / 't.json')],
-               tmp_path)
+                '--realdata', str(tmp_path / 'none'), '--json', str(tmp_path / 't.json'),
+                '--grid', str(tmp_path / 'grid.jpg'), '--grid-side', '32'], tmp_path)
     res = json.loads((tmp_path / 't.json').read_text())
     assert set(res['input']) == {'demo haze', 'demo noise'}
     # a fresh student is the identity: it scores exactly the input
@@ -50,6 +50,9 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
     teachers = [r for r in res if r.startswith('teacher')]
     assert teachers and any(res[t]['demo haze']['own'] for t in teachers)
     assert out.startswith('| restorer | demo haze | demo noise |')
+    import cv2
+    grid = cv2.imread(str(tmp_path / 'grid.jpg'))  # 2 sets x (input | identity | clean)
+    assert grid.shape == (2 * (32 + 20 + 4), 3 * (32 + 4), 3)
 
 
 def test_restorer_dtype_quality_compares_bf16_with_fp32(tmp_path):

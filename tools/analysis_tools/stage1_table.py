@@ -9,7 +9,7 @@ markdown table, teachers on their own degradation marked with ``*``. Writes JSON
 ``--json``.
 
     python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py \\
-        --student full=work_dirs/stage1/iter_800.pth --json table.json
+        --student full=work_dirs/stage1/iter_800.pth --json table.json --grid grid.jpg
 """
 import argparse
 import json
@@ -43,6 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-teachers', action='store_true',
                         help='only the input and the students (e.g. stage-2 checkpoints)')
     parser.add_argument('--json', help='also write the numbers here')
+    parser.add_argument('--grid', help='also write a picture here: per set, its first pair '
+                        'as input | each student | clean (teachers left out)')
+    parser.add_argument('--grid-side', type=int, default=192,
+                        help='tiles of the picture are centre crops of this side')
     return parser.parse_args(argv)
 
 
@@ -127,16 +131,19 @@ def main(argv=None) -> int:
     results: Dict[str, Dict[str, Dict[str, float]]] = {}
     bar = tqdm(total=len(restorers) * len(sets), desc='restorer x set', dynamic_ncols=True,
                disable=None)
+    firsts: Dict[str, Dict[str, np.ndarray]] = {name: {} for name, _, _ in sets}
     for rname, (own, fn) in restorers.items():
         results[rname] = {}
         for sname, kind, _ in sets:
             bar.update(1)
             scores = []
-            for lq, gt in data[sname]:
+            for k, (lq, gt) in enumerate(data[sname]):
                 x = torch.from_numpy(lq).permute(2, 0, 1)[None].float() / 255
                 y = fn(x).clamp(0, 1)[0].mul(255).round().byte().permute(1, 2, 0).numpy()
                 scores.append((psnr(y, gt, channel_order='rgb'),
                                ssim(y, gt, channel_order='rgb')))
+                if k == 0 and (own == 'all' or rname == 'input'):
+                    firsts[sname][rname] = y
             p, s = np.mean(scores, axis=0)
             results[rname][sname] = dict(psnr=float(p), ssim=float(s), own=(own == kind))
             bar.write(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
@@ -150,7 +157,40 @@ def main(argv=None) -> int:
         print(f'| {rname} | ' + ' | '.join(cells) + ' |')
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+    if args.grid:
+        _write_grid(args.grid, firsts, {n: data[n][0][1] for n in names}, args.grid_side)
     return 0
+
+
+def _write_grid(path: str, outputs: Dict[str, Dict[str, np.ndarray]],
+                clean: Dict[str, np.ndarray], side: int) -> None:
+    """One row per set: input | each student | clean, centre crops with labels."""
+    import cv2
+
+    def crop(img):
+        h, w = img.shape[:2]
+        top, left = max(0, (h - side) // 2), max(0, (w - side) // 2)
+        tile = np.full((side, side, 3), 255, np.uint8)
+        part = img[top:top + side, left:left + side]
+        tile[:part.shape[0], :part.shape[1]] = part
+        return tile
+
+    def label(img, text):
+        bar = np.full((20, img.shape[1], 3), 255, np.uint8)
+        cv2.putText(bar, text[:30], (3, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+        return np.pad(np.concatenate([bar, img]), ((2, 2), (2, 2), (0, 0)),
+                      constant_values=255)
+
+    rows = []
+    for sname, outs in outputs.items():
+        tiles = [label(crop(outs['input']), f'{sname}: input')]
+        tiles += [label(crop(y), name.replace('student ', '')) for name, y in outs.items()
+                  if name != 'input']
+        tiles.append(label(crop(clean[sname]), 'clean'))
+        rows.append(np.concatenate(tiles, axis=1))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(path, np.concatenate(rows)[..., ::-1], [int(cv2.IMWRITE_JPEG_QUALITY), 90])
 
 
 if __name__ == '__main__':

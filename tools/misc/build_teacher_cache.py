@@ -76,8 +76,8 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from uniremoval_mm.datasets.image_files import list_images, read_image, to_rgb8
-    from uniremoval_mm.datasets.teacher_cache import (CACHE_VERSION, MANIFEST,
-                                                      photo_fingerprint, teacher_fingerprint)
+    from uniremoval_mm.datasets.teacher_cache import (CACHE_VERSION, MANIFEST, photo_fingerprint,
+                                                      teacher_fingerprint)
     from uniremoval_mm.utils.cli import load_config
     from uniremoval_mm.utils.teacher_configs import resolve_teachers
 
