@@ -291,3 +291,28 @@ def test_checkpoints_leave_the_teachers_out_and_load_back(tmp_path):
         torch.testing.assert_close(other.generator.state_dict()[k], v)
     for k, v in other.teachers.state_dict().items():
         torch.testing.assert_close(v, teacher[k])
+
+
+def test_clean_identity_term_restores_the_clean_images_too():
+    model = _model(clean_identity_weight=0.5,
+                   igcl=dict(type='IGCLLoss', views=('pixel', ), loss_weight=0.1))
+    torch.manual_seed(0)
+    with torch.no_grad():  # past the identity start: S(y) != y
+        for p in model.generator.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    data = model.data_preprocessor(_batch(['haze', 'noise']), True)
+    losses = model(**data, mode='loss')
+    term = losses['igcl.loss_identity']
+    gt = data['data_samples'].gt_img
+    want = 0.5 * model.igcl.identity(model.generator(gt), gt, data['inputs'])
+    torch.testing.assert_close(term, want)
+    assert term > 0
+    model.generator.zero_grad()
+    term.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.generator.parameters())
+    assert 'igcl.loss_identity' not in _model()(**data, mode='loss')
+    with pytest.raises(ValueError, match='clean_identity_weight'):
+        _model(clean_identity_weight=1.0, igcl=None)
+    with pytest.raises(ValueError, match='clean_identity_weight'):
+        _model(clean_identity_weight=-1.0)

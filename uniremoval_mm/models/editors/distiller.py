@@ -67,6 +67,10 @@ class UniRemovalDistiller(BaseEditModel):
       teacher's output, see ``positive``; the teacher's output where there is no clean
       image), the degraded inputs as negatives (other samples' inputs from other
       degradation types).
+    - ``igcl.loss_identity`` (``clean_identity_weight > 0``): the student also restores
+      the clean images ``y``, and :meth:`IGCLLoss.identity` keeps ``S(y)`` at ``y`` in
+      IGCL's views (with a detector as IGCL's extractor: do no harm on clean images in
+      the detector's features).
 
     Saved checkpoints leave out the frozen teachers and IGCL's extractor (they are
     rebuilt from their own configs; a teacher's licence may forbid redistribution).
@@ -97,6 +101,9 @@ class UniRemovalDistiller(BaseEditModel):
         positive (str): IGCL positive: ``'gt'`` (the clean image; the teacher's output
             for samples without one) or ``'teacher'`` (the teacher's output where the
             sample has a teacher, else the clean image). Defaults to ``'gt'``.
+        clean_identity_weight (float): Weight of ``igcl.loss_identity``; 0 turns it off
+            (it costs one more student pass, on the clean images). Needs ``igcl``.
+            Defaults to 0.
         teacher_fallbacks (dict[str, dict | None], optional): What replaces a teacher
             whose local checkpoint file is missing (another teacher config, or None:
             ground truth only). Defaults to None.
@@ -130,6 +137,7 @@ class UniRemovalDistiller(BaseEditModel):
                  feature_loss_weight: float = 0.1,
                  igcl: Optional[dict] = dict(type='IGCLLoss', loss_weight=0.1),
                  positive: str = 'gt',
+                 clean_identity_weight: float = 0.0,
                  teacher_fallbacks: Optional[Dict[str, Optional[dict]]] = None,
                  missing_teacher: str = 'fallback',
                  degradation_types: Sequence[str] = DEGRADATION_TYPES,
@@ -150,6 +158,9 @@ class UniRemovalDistiller(BaseEditModel):
         if missing_teacher not in ('fallback', 'error'):
             raise ValueError("model.missing_teacher must be 'fallback' or 'error', got "
                              f'{missing_teacher!r}')
+        if clean_identity_weight < 0 or (clean_identity_weight > 0 and igcl is None):
+            raise ValueError('model.clean_identity_weight must be >= 0, and > 0 only with '
+                             f'model.igcl, got {clean_identity_weight}')
         if pixel_loss is None and distill_loss is None:
             raise ValueError('model.pixel_loss and model.distill_loss cannot both be None')
         self.degradation_types = tuple(degradation_types)
@@ -175,6 +186,7 @@ class UniRemovalDistiller(BaseEditModel):
         self.reliability_eps = reliability_eps
         self.igcl = MODELS.build(igcl) if igcl is not None else None
         self.positive = positive
+        self.clean_identity_weight = float(clean_identity_weight)
         self.type_key = type_key
         self.teachers = nn.ModuleDict()
         resolved = self._resolve_teachers(teachers, teacher_fallbacks or {}, missing_teacher)
@@ -362,6 +374,9 @@ class UniRemovalDistiller(BaseEditModel):
             sel = torch.tensor(keep, device=inputs.device)
             losses['igcl.loss'] = self.igcl(student[sel], positive[sel], inputs[sel],
                                             groups=[types[i] for i in keep])
+        if self.clean_identity_weight > 0 and gt is not None:
+            losses['igcl.loss_identity'] = self.clean_identity_weight * self.igcl.identity(
+                self.generator(gt), gt, inputs)
         if not any(k.endswith('loss') or '.loss' in k for k in losses):
             raise RuntimeError('no loss for this batch: no clean images and no sample with a '
                                f'teacher (types {sorted(set(map(str, types)))}, teachers '

@@ -222,6 +222,40 @@ class IGCLLoss(nn.Module):
             feats += [taps[name] for name in self.layers]
         return feats
 
+    def identity(self, restored_clean: Tensor, clean: Tensor, degraded: Tensor) -> Tensor:
+        """Do no harm on clean images: how far restoring a clean image moves it, in every
+        view, relative to how far the degradation moves it.
+
+        ``L_i = Σ_l w_l · d(φ_l(R(y_i)), φ_l(y_i)) / (d(φ_l(x_i), φ_l(y_i)) + ε)``, with
+        ``R(y_i)`` the restorer's output on the clean image. It is zero when the restorer
+        leaves the clean image's views (a detector's features, with
+        :class:`DetectorFeatureExtractor`) unchanged; 1 means the change is as large as
+        the degradation's. IGCL's ratio cannot say this for a clean input: there the
+        positive is the negative. ``loss_weight`` is not applied (the caller weighs it).
+
+        Args:
+            restored_clean (Tensor): The restorer's outputs on the clean images,
+                (N, C, H, W); the only argument that learns.
+            clean (Tensor): The clean images, same shape.
+            degraded (Tensor): Their degraded versions (the scale of each view), same
+                shape.
+
+        Returns:
+            Tensor: The loss (a scalar, or (N,) with ``reduction='none'``).
+        """
+        if not restored_clean.shape == clean.shape == degraded.shape:
+            raise ValueError('restored_clean, clean and degraded must have the same shape')
+        fa = self._features(restored_clean, grad=True)
+        with torch.no_grad():
+            fp = self._features(clean.detach(), grad=False)
+            fn = self._features(degraded.detach(), grad=False)
+        per_sample = restored_clean.new_zeros(restored_clean.shape[0])
+        for w, a, p, x in zip(self.view_weights + self.layer_weights, fa, fp, fn):
+            per_sample = per_sample + w * _l1(a, p) / (_l1(p, x) + self.eps)
+        if self.reduction == 'mean':
+            return per_sample.mean()
+        return per_sample.sum() if self.reduction == 'sum' else per_sample
+
     def forward(self,
                 anchor: Tensor,
                 positive: Tensor,

@@ -1,0 +1,77 @@
+"""configs/ablations/stage1_cache_detaware.py: IGCL on the demo detector's features.
+
+Nothing is trained: the config loads, its taps exist in the demo detector, and the
+stage-1 model builds with a tiny detector substituted by cfg-options, leaving the
+detector out of its checkpoints.
+"""
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from ..conftest import REPO_ROOT
+
+CONFIG = REPO_ROOT / 'configs' / 'ablations' / 'stage1_cache_detaware.py'
+TINY_RTMDET = '''
+_base_ = 'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
+model = dict(data_preprocessor=dict(pad_size_divisor=32),
+             backbone=dict(widen_factor=0.125, init_cfg=None),
+             neck=dict(in_channels=[32, 64, 128], out_channels=16),
+             bbox_head=dict(in_channels=16, feat_channels=16, num_classes=3))
+'''
+
+
+def test_config_names_the_demo_detector_and_its_taps(monkeypatch):
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.models import DetectorFeatureExtractor
+    monkeypatch.chdir(REPO_ROOT)
+    cfg = Config.fromfile(str(CONFIG))
+    ext = cfg.model.igcl.extractor
+    assert ext.type == 'DetectorFeatureExtractor'
+    assert ext.config == cfg.det_config == 'configs/demo/rtmdet-tiny_demo-shapes.py'
+    assert ext.checkpoint == cfg.det_checkpoint == 'work_dirs/demo/detector/epoch_12.pth'
+    assert tuple(cfg.model.igcl.layers) == tuple(ext.taps) == tuple(cfg.det_layers)
+    assert len(cfg.model.igcl.layer_weights) == len(cfg.det_layers)
+    assert cfg.model.clean_identity_weight > 0
+    # the rest is stage1_cache_igcl.py's
+    base = Config.fromfile(str(CONFIG.parent / 'stage1_cache_igcl.py'))
+    assert cfg.model.igcl.views == base.model.igcl.views
+    assert cfg.model.igcl.loss_weight == base.model.igcl.loss_weight
+    assert cfg.train_cfg.max_iters == base.train_cfg.max_iters
+    # the demo detector (random weights: no checkpoint needed for its shapes) has the taps
+    demo = DetectorFeatureExtractor(config=ext.config, use_neck=True, taps=ext.taps)
+    _, taps = demo(torch.rand(1, 3, 37, 53), return_features=True)
+    assert list(taps) == list(cfg.det_layers)
+
+
+def test_stage1_builds_with_a_tiny_detector_via_cfg_options(tmp_path, monkeypatch):
+    from mmagic.registry import MODELS
+    from mmdet.registry import MODELS as DET_MODELS
+
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.models import DetectorFeatureExtractor, UniRemovalNetT
+    det_cfg = tmp_path / 'tiny_rtmdet.py'
+    det_cfg.write_text(TINY_RTMDET)
+    torch.manual_seed(0)
+    det = DET_MODELS.build(dict(Config.fromfile(str(det_cfg)).model, _scope_='mmdet'))
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save(dict(meta=dict(epoch=1), state_dict=det.state_dict()), ckpt)
+    monkeypatch.chdir(REPO_ROOT)
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.merge_from_dict({'model.igcl.extractor.config': str(det_cfg),
+                         'model.igcl.extractor.checkpoint': str(ckpt)})
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(cfg.model)
+    ext = model.igcl.extractor
+    assert isinstance(ext, DetectorFeatureExtractor)
+    saved = det.state_dict()
+    assert all(torch.equal(v, saved[k]) for k, v in ext.state_dict().items())
+    assert not [k for k in model.state_dict() if k.startswith('igcl.extractor.')]
+    # the loss runs and its gradient reaches a restorer in front
+    restorer = UniRemovalNetT()
+    clean = torch.rand(2, 3, 32, 32)
+    degraded = (0.5 * clean + 0.4).clamp(0, 1)
+    loss = model.igcl(restorer(degraded), clean, degraded)
+    loss.backward()
+    assert torch.isfinite(loss) and loss > 0
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in restorer.parameters())
+    assert all(p.grad is None for p in ext.parameters())
