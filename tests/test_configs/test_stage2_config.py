@@ -1,7 +1,9 @@
-"""configs/uniremoval_stage2.py: starts from stage 1, trains on unpaired photos, tests NR."""
+"""configs/uniremoval_stage2.py: starts from stage 1, trains on the train part of the
+unpaired photos, tests no-reference quality on the held-out part and on DAWN."""
 import json
 import subprocess
 import sys
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -32,6 +34,45 @@ def test_defaults_use_real_photos_when_present_and_keep_dawn_out():
     assert real.data_root[0].endswith('realdata/unpaired') and 'dawn_fog' in real.exclude
     assert cfg.model.init_checkpoint == 'work_dirs/uniremoval_stage1'
     assert set(cfg.optim_wrapper) >= {'generator', 'discriminator'}
+    assert cfg.model.cgcl.embedding == 'stats'
+    # train and validation leave the held-out files out; the test loaders use only them
+    # and DAWN, which no training or validation loader names
+    assert real.exclude_files == cfg.val_dataloader.dataset.exclude_files == cfg.test_files
+    heldout, dawn = cfg.test_dataloader
+    assert heldout.dataset.files == cfg.test_files and heldout.dataset.data_root == \
+        cfg.real_unpaired
+    assert dawn.dataset.data_root.endswith('detection/dawn_fog')
+    train_roots = str([cfg.train_dataloader, cfg.val_dataloader])
+    assert 'detection' not in train_roots and 'dawn' not in train_roots.replace(
+        "'dawn_fog', 'dawn'", '')
+    assert [e[0]['prefix'] for e in cfg.test_evaluator] == ['heldout', 'dawn']
+
+
+def test_the_split_is_by_file_disjoint_and_complete_on_the_real_photos(realdata):
+    from uniremoval_mm.datasets import UnpairedFolderDataset
+    cfg = Config.fromfile(str(CONFIG))
+    root = str(realdata / 'unpaired')
+    train = UnpairedFolderDataset(root, folders=cfg.folders, exclude_files=cfg.test_files)
+    test = UnpairedFolderDataset(root, folders=cfg.folders, files=cfg.test_files)
+    everything = UnpairedFolderDataset(root, folders=cfg.folders)
+    paths = lambda ds: {ds.get_data_info(i)['img_path'] for i in range(len(ds))}  # noqa
+    assert not paths(train) & paths(test) and paths(train) | paths(test) == paths(everything)
+    kinds = lambda ds: Counter(ds.get_data_info(i)['degradation_type']  # noqa: E731
+                               for i in range(len(ds)))
+    assert kinds(train) == Counter(haze=15, rain=1, blur=3, mixed=11, clean=1)
+    assert kinds(test) == Counter(haze=7, rain=1, blur=1, noise=1, mixed=6, clean=1)
+    dawn = UnpairedFolderDataset(str(realdata / 'detection/dawn_fog'), folders=dict(
+        images='dawn_fog'))
+    assert len(dawn) == 300
+
+
+def test_lambda_ablation_configs_are_deltas():
+    for lam in (0.01, 0.1):
+        cfg = Config.fromfile(str(CONFIG.parent / f'ablations/stage2_cpu_gan-cgcl_lambda{lam}.py'))
+        assert cfg.model.cgcl.loss_weight == lam and cfg.work_dir.endswith(f'lambda{lam}')
+        assert cfg.model.init_checkpoint == 'work_dirs/stage1_cpu_full'
+    disc = Config.fromfile(str(CONFIG.parent / 'ablations/stage2_cpu_gan-cgcl-disc.py'))
+    assert disc.model.cgcl.embedding == 'discriminator'
 
 
 def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tmp_path):
@@ -55,8 +96,8 @@ def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tm
         'model.discriminator.base_channels=8',
         f'train_dataloader.dataset.datasets.0.data_root={photos}',
         f'train_dataloader.dataset.datasets.1.data_root={tmp_path}/extra_clean',
-        'train_dataloader.num_workers=0', 'train_cfg.max_iters=3', 'train_cfg.val_interval=3',
-        f'val_dataloader.dataset.data_root={photos}', 'default_hooks.checkpoint.interval=3',
+        'train_dataloader.num_workers=0', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        f'val_dataloader.dataset.data_root={photos}', 'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
         'train_dataloader.dataset.datasets.0.pipeline.1.crop_size=(48,48)',
         'train_dataloader.dataset.datasets.1.pipeline.1.crop_size=(48,48)',
@@ -72,12 +113,27 @@ def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tm
         train[-1])
     val = next(r for r in records if 'hazy/NIQE_output' in r or 'haze/NIQE_output' in r)
     assert {'haze/dark_input', 'haze/dark_stage1', 'haze/dark_output'} <= set(val)
-    # tools/test.py on the stage-2 checkpoint: input / stage 1 / stage 2 in one run
+    # tools/test.py on the stage-2 checkpoint: input / stage 1 / stage 2 in one run, on a
+    # held-out list of files and on a DAWN-like folder (stand-ins for the real ones)
+    (photos.parent / 'dawn' / 'images').mkdir(parents=True)
+    cv2.imwrite(str(photos.parent / 'dawn' / 'images' / 'fog.jpg'),
+                cv2.imread(str(photos / 'hazy' / '0.png')))
+    loader = ("dict(num_workers=0, batch_size=1, sampler=dict(type='DefaultSampler', "
+              "shuffle=False), dataset=dict(type='UnpairedFolderDataset', data_root='{}', "
+              "folders={}, files={}, pipeline={{{{_base_.test_pipeline}}}}))")
+    test_cfg = tmp_path / 'stage2_test.py'
+    test_cfg.write_text(
+        f"_base_ = '{CONFIG}'\n"
+        'test_dataloader = [' + loader.format(
+            photos, "dict(hazy='haze', clean='clean')",
+            "dict(hazy=['0.png'], clean=['0.png'])") + ', ' + loader.format(
+                photos.parent / 'dawn', "dict(images='dawn_fog')", 'None') + ']\n')
     test = subprocess.run(
-        [sys.executable, 'tools/test.py', str(CONFIG), str(work / 'iter_3.pth'), '--work-dir',
-         str(tmp_path / 'test'), '--cfg-options', 'model.init_checkpoint=None',
-         'model.generator.type=UniRemovalNetT', 'model.discriminator.base_channels=8',
-         f'test_dataloader.dataset.data_root={photos}'],
+        [sys.executable, 'tools/test.py', str(test_cfg), str(work / 'iter_2.pth'),
+         '--work-dir', str(tmp_path / 'test'), '--cfg-options', 'model.init_checkpoint=None',
+         'model.generator.type=UniRemovalNetT', 'model.discriminator.base_channels=8'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
-    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
-    assert 'clean/NIQE_stage1' in test.stdout + test.stderr
+    out = test.stdout + test.stderr
+    assert test.returncode == 0, out[-3000:]
+    assert 'heldout/clean/NIQE_stage1' in out and 'dawn/dawn_fog/dark_output' in out
+    assert 'heldout/rain' not in out  # only the listed files

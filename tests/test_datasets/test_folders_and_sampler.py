@@ -74,6 +74,32 @@ def test_unpaired_folders_by_kind(tmp_path):
     assert {some.get_data_info(i)['degradation_type'] for i in range(len(some))} == {'haze'}
 
 
+def test_unpaired_file_lists_split_by_file(tmp_path):
+    for name in ('a.png', 'b.jpg', 'c.png'):
+        _img(tmp_path / 'hazy' / name)
+    _img(tmp_path / 'clean' / 'd.png')
+    _img(tmp_path / 'clean' / 'empty.png')
+    (tmp_path / 'clean' / 'empty.png').write_bytes(b'')  # unusable: skipped and reported
+    test = dict(hazy=['b.jpg'], clean=['empty.png'])
+    held_out = UnpairedFolderDataset(str(tmp_path), files=test)
+    assert [held_out.get_data_info(i)['key'] for i in range(len(held_out))] == ['hazy/b']
+    assert [line.split(': ')[0].split('/')[-1] for line in held_out.skipped] == ['empty.png']
+    train = UnpairedFolderDataset(str(tmp_path), exclude_files=dict(test, rainy=['x.png']))
+    assert sorted(train.get_data_info(i)['key'] for i in range(len(train))) == [
+        'clean/d', 'hazy/a', 'hazy/c'] and not train.skipped
+    only_hazy = UnpairedFolderDataset(str(tmp_path), files=dict(hazy=['a.png']),
+                                      folders=['hazy', 'clean'])  # clean/ not listed: whole
+    assert sorted(only_hazy.get_data_info(i)['key'] for i in range(len(only_hazy))) == [
+        'clean/d', 'hazy/a']
+    with pytest.raises(FileNotFoundError, match=r"\['gone.png'\] are listed"):
+        UnpairedFolderDataset(str(tmp_path), files=dict(hazy=['a.png', 'gone.png']))
+    with pytest.raises(FileNotFoundError, match='no images'):
+        UnpairedFolderDataset(str(tmp_path), folders=['hazy'],
+                              exclude_files=dict(hazy=['a.png', 'b.jpg', 'c.png']))
+    with pytest.raises(TypeError, match='list of file names'):
+        UnpairedFolderDataset(str(tmp_path), files=dict(hazy='a.png'))
+
+
 # --- real benchmark pairs and photos ------------------------------------------------------
 def test_real_sots_and_rain100l_pairs(realdata):
     sots = PairedFolderDataset(str(realdata / 'pairs/sots_outdoor'), lq_dir='hazy',

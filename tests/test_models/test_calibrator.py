@@ -165,3 +165,68 @@ def test_non_finite_steps_are_skipped_and_counted_for_both_players():
     assert all(torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
     with pytest.raises(FloatingPointError, match='max_skips=1'):  # the second one stops
         model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+
+
+def test_discriminator_features_pool_the_taps_odd_sizes_and_backward():
+    disc = SNPatchDiscriminator(base_channels=4, num_conv=2)
+    x = torch.rand(2, 3, 27, 33, requires_grad=True)
+    z = disc.features(x, ('layer0', 'layer2'))
+    assert z.shape == (2, 4 + 16)
+    disc.eval()  # no power iteration of spectral norm between the two calls
+    _, taps = disc(x, return_features=True)
+    torch.testing.assert_close(disc.features(x, ['layer0']), taps['layer0'].mean((2, 3)))
+    assert disc.features(x).shape == (2, 4 + 8 + 16)  # all taps by default
+    z.sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='no taps'):
+        disc.features(x, ('layer5', ))
+
+
+DISC_CGCL = dict(type='CGCLLoss', num_degraded_clusters=5, embedding='discriminator',
+                 loss_weight=1.0)
+
+
+def test_cgcl_in_the_live_discriminator_keeps_it_training():
+    model = _model(cgcl=DISC_CGCL)
+    assert model.cgcl.embedding == 'discriminator'
+    assert model.cgcl.prototypes.shape == (6, 4 + 8 + 16)  # widths from the discriminator
+    # the discriminator is not a submodule of the loss: one copy in the checkpoint
+    assert not any(k.startswith('cgcl.') and 'weight' in k for k in model.state_dict())
+    optim = _optim(model)
+    entering_d_step = []
+    d_update = optim['discriminator'].update_params
+
+    def spy(loss, **kwargs):  # what the generator step left in D's gradients
+        entering_d_step.append([p.grad for p in model.discriminator.parameters()])
+        return d_update(loss, **kwargs)
+
+    optim['discriminator'].update_params = spy
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    d_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    for seed in range(2):
+        log = model.train_step(_batch(['haze', 'clean', 'rain', 'clean', 'blur'], seed=seed),
+                               optim)
+    assert torch.isfinite(log['cgcl.loss']) and log['cgcl.loss'] > 0
+    assert all(g is None or not g.any() for grads in entering_d_step for g in grads)
+    assert any(not torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
+    assert all(p.requires_grad for p in model.discriminator.parameters())
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
+
+
+def test_cgcl_gradient_reaches_the_generator_through_the_discriminator():
+    model = _model(cgcl=DISC_CGCL, identity_loss=None, content_loss=None,
+                   gan_loss=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.0))
+    data = model.data_preprocessor(_batch(['haze', 'clean', 'noise', 'clean'], size=(31, 27)),
+                                   True)
+    degraded, clean, labels = model._split(data['inputs'], data['data_samples'])
+    restored = model.generator(degraded)
+    loss = model.generator_losses(degraded, clean, restored, labels)['cgcl.loss']
+    loss.backward()
+    assert loss > 0 and any(p.grad is not None and p.grad.abs().sum() > 0
+                            for p in model.generator.parameters())
+
+
+def test_cgcl_discriminator_embedding_needs_features():
+    with pytest.raises(ValueError, match='features'):
+        _model(cgcl=DISC_CGCL, discriminator=dict(type='PatchDiscriminator', in_channels=3,
+                                                  base_channels=4, num_conv=2))

@@ -1,7 +1,7 @@
 """Restoration benchmarks on disk: paired folders matched by name, unpaired folders."""
 import re
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
@@ -159,6 +159,13 @@ class UnpairedFolderDataset(BaseDataset):
             sub-folder, named as is. Defaults to None.
         exclude (Sequence[str]): Sub-folders to leave out (e.g. an acceptance set).
             Defaults to ().
+        files (dict[str, Sequence[str]], optional): Per sub-folder, the only file names
+            to use (e.g. the test part of a split); a listed name that is not in the
+            folder raises. A sub-folder not in the map is used whole. Defaults to None.
+        exclude_files (dict[str, Sequence[str]], optional): Per sub-folder, file names
+            to leave out (e.g. the test part, from the training set); names not in the
+            folder are ignored (so one split serves several candidate roots). Defaults
+            to None.
         skip_missing (bool): A named sub-folder that does not exist is skipped with a
             warning instead of an error (candidate roots need not have the same kinds).
             Defaults to False.
@@ -182,14 +189,23 @@ class UnpairedFolderDataset(BaseDataset):
                  data_root: Union[str, Sequence[str]],
                  folders: Union[Sequence[str], Dict[str, str], None] = None,
                  exclude: Sequence[str] = (),
+                 files: Optional[Dict[str, Sequence[str]]] = None,
+                 exclude_files: Optional[Dict[str, Sequence[str]]] = None,
                  skip_missing: bool = False,
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
                  check_files: str = 'header',
                  max_pixels: Optional[int] = None,
                  **kwargs) -> None:
         check_mode(type(self).__name__, check_files, max_pixels)
+        for name, value in (('files', files), ('exclude_files', exclude_files)):
+            if value is not None and (not isinstance(value, dict) or any(
+                    isinstance(v, str) for v in value.values())):
+                raise TypeError(f'{name} must map a sub-folder to a list of file names, '
+                                f'got {value!r}')
         self.folders = folders
         self.exclude = set(exclude)
+        self.files = {k: set(v) for k, v in (files or {}).items()}
+        self.exclude_files = {k: set(v) for k, v in (exclude_files or {}).items()}
         self.skip_missing = skip_missing
         self.check_files, self.max_pixels = check_files, max_pixels
         self.skipped: List[str] = []
@@ -233,6 +249,7 @@ class UnpairedFolderDataset(BaseDataset):
                 continue
             paths, bad = checked_images(owner, root / folder, True, self.check_files,
                                         self.max_pixels, min_size, strict=False)
+            paths, bad = self._select(folder, root, paths, bad)
             self.skipped += bad
             for path in paths:
                 items.append(dict(img_path=str(path), key=f'{folder}/{path.stem}',
@@ -244,3 +261,21 @@ class UnpairedFolderDataset(BaseDataset):
                 + (f'; {len(self.skipped)} skipped, e.g. {self.skipped[0]}'
                    if self.skipped else ''))
         return items
+
+    def _select(self, folder: str, root: Path, paths: List[Path],
+                bad: List[str]) -> Tuple[List[Path], List[str]]:
+        """Apply ``files`` / ``exclude_files`` of one sub-folder to its usable photos and
+        its skipped lines (``path: problem``)."""
+        keep, drop = self.files.get(folder), self.exclude_files.get(folder, set())
+        if keep is not None:
+            found = {p.name for p in paths} | {Path(line.split(': ')[0]).name for line in bad}
+            missing = sorted(keep - found)
+            if missing:
+                raise FileNotFoundError(f'{root / folder}: files {missing} are listed in '
+                                        '`files` but not there')
+
+        def use(name: str) -> bool:
+            return (keep is None or name in keep) and name not in drop
+
+        return ([p for p in paths if use(p.name)],
+                [line for line in bad if use(Path(line.split(': ')[0]).name)])

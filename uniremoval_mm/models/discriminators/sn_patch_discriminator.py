@@ -1,6 +1,7 @@
 """A PatchGAN discriminator with spectral normalisation (stage 2)."""
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
+import torch
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 from torch.nn.utils import spectral_norm
@@ -16,7 +17,9 @@ class SNPatchDiscriminator(nn.Module):
     to drift). ``num_conv`` stride-2 4×4 convolutions (width doubling up to 8×), one
     stride-1 convolution, and a 1-channel logit map: one real/fake score per patch.
     Any input size works (the map shrinks with it); inputs must be at least
-    ``3 * 2 ** num_conv`` pixels per side for a non-empty map.
+    ``3 * 2 ** num_conv`` pixels per side for a non-empty map. :meth:`features` pools
+    the taps into one vector per image: stage 2's CGCL can use it as its embedding
+    (``CGCLLoss(embedding='discriminator')``) while the discriminator keeps training.
 
     Args:
         in_channels (int): Input channels. Defaults to 3.
@@ -62,12 +65,38 @@ class SNPatchDiscriminator(nn.Module):
         Returns:
             Tensor | tuple[Tensor, dict[str, Tensor]]: Logits (and taps).
         """
+        feats = self._taps(x)
+        out = self.head(feats[f'layer{len(self.layers) - 1}'])
+        return (out, feats) if return_features else out
+
+    def features(self, x: Tensor, layers: Optional[Sequence[str]] = None) -> Tensor:
+        """Taps averaged over space per channel and concatenated: one vector per image.
+
+        The head is not run. Gradients flow to ``x`` and, where they require it, to the
+        parameters (the caller decides: stage 2's generator step switches them off).
+
+        Args:
+            x (Tensor): Images in [0, 1], (N, C, H, W).
+            layers (Sequence[str], optional): Taps to pool, of
+                :attr:`feature_channels`. Defaults to None (all of them).
+
+        Returns:
+            Tensor: (N, sum of the taps' channels).
+        """
+        names = tuple(layers) if layers else tuple(self._channels)
+        missing = [name for name in names if name not in self._channels]
+        if missing:
+            raise ValueError(f'SNPatchDiscriminator has no taps {missing} (it has '
+                             f'{sorted(self._channels)})')
+        feats = self._taps(x, last=max(int(name[len('layer'):]) for name in names))
+        return torch.cat([feats[name].mean((2, 3)) for name in names], 1)
+
+    def _taps(self, x: Tensor, last: Optional[int] = None) -> Dict[str, Tensor]:
         if min(x.shape[-2:]) < self.min_size:
             raise ValueError(f'SNPatchDiscriminator: inputs must be at least {self.min_size} '
                              f'pixels per side, got {tuple(x.shape[-2:])}')
         feats = {}
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self.layers[:None if last is None else last + 1]):
             x = layer(x)
             feats[f'layer{i}'] = x
-        out = self.head(x)
-        return (out, feats) if return_features else out
+        return feats

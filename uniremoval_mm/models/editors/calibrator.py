@@ -41,7 +41,9 @@ class UniRemovalCalibrator(BaseEditModel):
       ``gan.loss_g`` = GAN(D(G(x)), real), ``content.loss`` = ℓ(G(x), G₀(x)) (the
       calibration may change how outputs look, not what they show),
       ``identity.loss`` = ℓ(G(c), c) (a clean photo stays as it is),
-      ``cgcl.loss`` = :class:`CGCLLoss` on G(x), its memory bank fed with c and x;
+      ``cgcl.loss`` = :class:`CGCLLoss` on G(x), its memory bank fed with c and x
+      (embedded by a statistic, a frozen encoder or D's own pooled features); D's
+      parameters do not require grad during this step, so nothing of it reaches D;
     - discriminator step (every iteration): ``gan.loss_d_real`` = GAN(D(c), real),
       ``gan.loss_d_fake`` = GAN(D(G(x)), fake).
 
@@ -64,9 +66,14 @@ class UniRemovalCalibrator(BaseEditModel):
             Charbonnier, weight 1.0.
         identity_loss (dict, optional): ℓ on clean photos. Defaults to Charbonnier,
             weight 0.5.
-        cgcl (dict, optional): :class:`CGCLLoss`; None disables it. Defaults to
-            ``dict(type='CGCLLoss', num_degraded_clusters=5, loss_weight=0.001)`` (larger
-            weights cost PSNR on real pairs: docs/method.md).
+        cgcl (dict, optional): :class:`CGCLLoss`; None disables it. With
+            ``embedding='discriminator'`` it embeds with this model's live
+            discriminator (``feature_channels`` is filled in from it; the discriminator
+            is passed per call, not frozen: its parameters get no gradient from the
+            generator step because they are switched off there, and train in the
+            discriminator step). Defaults to ``dict(type='CGCLLoss',
+            num_degraded_clusters=5, loss_weight=0.001)`` (the ``'stats'`` embedding;
+            larger weights cost PSNR on real pairs: docs/method.md).
         degradation_types (Sequence[str], optional): Degraded kinds in cluster order,
             giving CGCL's labels (their number must match its
             ``num_degraded_clusters``). None: no labels (CGCL clusters by online
@@ -123,6 +130,14 @@ class UniRemovalCalibrator(BaseEditModel):
         self.discriminator = MODELS.build(discriminator)
         self.gan_loss = MODELS.build(gan_loss)
         self.identity_loss = MODELS.build(identity_loss) if identity_loss else None
+        if cgcl is not None and cgcl.get('embedding') == 'discriminator':
+            # CGCL embeds with the live discriminator's taps: it needs their widths, and
+            # the discriminator itself is passed per call (never owned, never frozen)
+            if not hasattr(self.discriminator, 'features'):
+                raise ValueError("model.cgcl.embedding='discriminator' needs a discriminator "
+                                 'with features() and feature_channels (SNPatchDiscriminator), '
+                                 f'got {type(self.discriminator).__name__}')
+            cgcl = dict(cgcl, feature_channels=self.discriminator.feature_channels)
         self.cgcl = MODELS.build(cgcl) if cgcl is not None else None
         self.degradation_types = tuple(degradation_types) if degradation_types else None
         if self.cgcl is not None and self.degradation_types is not None and len(
@@ -219,8 +234,9 @@ class UniRemovalCalibrator(BaseEditModel):
         if self.identity_loss is not None:
             losses['identity.loss'] = self.identity_loss(self.generator(clean), clean)
         if self.cgcl is not None:
+            network = self.discriminator if self.cgcl.embedding == 'discriminator' else None
             losses['cgcl.loss'] = self.cgcl(restored, clean=clean, degraded=degraded,
-                                            degraded_labels=labels)
+                                            degraded_labels=labels, network=network)
         return losses
 
     def discriminator_losses(self, clean: Tensor, restored: Tensor) -> Dict[str, Tensor]:

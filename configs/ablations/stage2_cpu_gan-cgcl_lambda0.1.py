@@ -1,0 +1,9 @@
+# Ablation of stage 2 (see stage2_cpu_gan-cgcl.py): CGCL weight λ = 0.1 instead of 0.001.
+# The docs/method.md row "+ GAN + CGCL, λ = 0.1" is its iter_500 checkpoint.
+# Run to 2000 iterations (the default max_iters) this is the stability run of
+# docs/method.md (no NaN / Inf, both skip counters 0).
+#   python tools/train.py configs/ablations/stage2_cpu_gan-cgcl_lambda0.1.py
+_base_ = './stage2_cpu_gan-cgcl.py'
+experiment_name = 'stage2_cpu_gan-cgcl_lambda0.1'
+work_dir = f'./work_dirs/{experiment_name}'
+model = dict(cgcl=dict(loss_weight=0.1))
