@@ -92,7 +92,9 @@ class SyntheticPairedDataset(BaseDataset):
         items = []
         for path in photos:
             for kind in self.degradation_types:
-                items.append(dict(gt_path=str(path), img_path=str(path),
+                # keys in PairedFolderDataset's order: mixed in one batch, mmagic's
+                # DataSample.stack compares the samples' metainfo keys in order
+                items.append(dict(img_path=str(path), gt_path=str(path),
                                   key=f'{path.stem}_{kind}', degradation_type=kind))
         return items
 

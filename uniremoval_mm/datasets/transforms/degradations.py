@@ -470,6 +470,11 @@ class AddNoise(BaseDegradation):
             ``'poisson_gaussian'``. Defaults to both.
         sigma_range (tuple[float, float], optional): Noise level σ in 0-255 units.
             Defaults to None (the severity's).
+        sigma_choices (Sequence[float], optional): Noise levels σ (0-255 units) to draw
+            one of, uniformly, per call: the all-in-one benchmarks' protocol (AirNet,
+            PromptIR: σ ∈ {15, 25, 50} on BSD400 + WED). Replaces ``sigma_range`` and
+            the severity's range; cannot be given with ``sigma_range``. Defaults to
+            None.
         poisson_ratio (float): Share of the mid-grey variance that is shot noise, in
             [0, 1], for ``'poisson_gaussian'``. Defaults to 0.8.
         channel_correlation (float): 0 draws noise per channel; 1 uses one noise field
@@ -498,6 +503,7 @@ class AddNoise(BaseDegradation):
                  channel_correlation: float = 0.0,
                  jpeg_prob: float = 0.0,
                  jpeg_quality_range: Range = (30, 90),
+                 sigma_choices: Optional[Sequence[float]] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.kinds = self._check_kinds(kinds)
@@ -505,6 +511,14 @@ class AddNoise(BaseDegradation):
                 and 0 <= poisson_ratio <= 1):
             raise ValueError('need channel_correlation, jpeg_prob and poisson_ratio in [0, 1]')
         self.sigma_range = _optional_range('sigma_range', sigma_range, 0, 255)
+        if sigma_choices is not None:
+            if sigma_range is not None:
+                raise ValueError('give sigma_range or sigma_choices, not both')
+            sigma_choices = tuple(float(v) for v in sigma_choices)
+            if not sigma_choices or not all(0 <= v <= 255 for v in sigma_choices):
+                raise ValueError('sigma_choices must be a non-empty sequence of noise levels '
+                                 f'in [0, 255], got {sigma_choices}')
+        self.sigma_choices = sigma_choices
         self.poisson_ratio = poisson_ratio
         self.channel_correlation = channel_correlation
         self.jpeg_prob = jpeg_prob
@@ -513,7 +527,10 @@ class AddNoise(BaseDegradation):
     def degrade(self, img, rng, results):
         severity, r = self._ranges(rng, sigma=self.sigma_range)
         kind = self.kinds[int(rng.integers(len(self.kinds)))]
-        sigma = self._uniform(rng, r['sigma']) / 255.0
+        if self.sigma_choices is not None:
+            sigma = self.sigma_choices[int(rng.integers(len(self.sigma_choices)))] / 255.0
+        else:
+            sigma = self._uniform(rng, r['sigma']) / 255.0
         h, w, c = img.shape
         own = rng.standard_normal((h, w, c)).astype(np.float32)
         shared = rng.standard_normal((h, w, 1)).astype(np.float32)

@@ -1,0 +1,33 @@
+# Uni-Removal stage 2 after the 3-task stage 1, on real unpaired photos of the three kinds
+# (data/allinone/real_unpaired/{hazy,rainy,noisy,clean}/: e.g. RESIDE's URHI for haze,
+# real rain from the Internet, SIDD / DND noisy sRGB, DIV2K for clean), one GPU x 12
+# crops (3 of each kind + clean), 20k iterations, AMP (docs/allinone.md):
+#   python tools/train.py configs/allinone/uniremoval-s_stage1_3task_1xb8-400k.py
+#   python tools/train.py configs/allinone/uniremoval-s_stage2_3task_1xb12-20k.py
+# Validation: no-reference quality on the train part of the real photos (in-sample, as in
+# configs/uniremoval_stage2.py). Test: the paired benchmark sets of the setting (PSNR /
+# SSIM per task: what calibration costs in fidelity):
+#   python tools/test.py configs/allinone/uniremoval-s_stage2_3task_1xb12-20k.py \
+#       work_dirs/uniremoval-s_stage2_3task_1xb12-20k/iter_20000.pth
+_base_ = ['./_base_/uniremoval-s_stage2_paper.py', './_base_/allinone_3task.py']
+
+experiment_name = 'uniremoval-s_stage2_3task_1xb12-20k'
+work_dir = f'./work_dirs/{experiment_name}'
+degradation_types = ['noise', 'rain', 'haze']
+folders = dict(hazy='haze', rainy='rain', noisy='noise', clean='clean')
+
+model = dict(
+    init_checkpoint='work_dirs/uniremoval-s_stage1_3task_1xb8-400k',  # its last checkpoint
+    degradation_types=degradation_types,
+    cgcl=dict(num_degraded_clusters=len(degradation_types)))
+train_dataloader = dict(dataset=dict(datasets=[
+    dict(type='UnpairedFolderDataset', data_root={{_base_.unpaired_roots}}, folders=folders,
+         exclude={{_base_.acceptance_sets}}, exclude_files={{_base_.test_files}},
+         skip_missing=True, pipeline={{_base_.train_pipeline}}),
+    dict(type='UnpairedFolderDataset', data_root='data/demo/clean', folders=dict(train='clean'),
+         pipeline={{_base_.train_pipeline}}),
+]))
+val_dataloader = dict(dataset=dict(data_root={{_base_.unpaired_roots}},
+                                   folders=dict(_delete_=True, **folders)))
+test_dataloader = {{_base_.allinone_val_dataloader}}
+test_evaluator = {{_base_.allinone_val_evaluator}}
