@@ -2,11 +2,12 @@
 # every image in train, val and test. Detector configs take it as
 #   model = dict(data_preprocessor={{_base_.uniremoval_s}})
 # so mean / std / bgr_to_rgb / pad_size_divisor / batch_augments stay the detector's own.
-# A stage-1 distiller checkpoint (generator.* keys) or a plain student state_dict loads;
-# point restorer_checkpoint at yours, e.g.
+# By default the released CPU-trained student in checkpoints/ (docs/model_card.md): no
+# training needed. A stage-1 distiller checkpoint (generator.* keys) or a plain student
+# state_dict loads too; point restorer_checkpoint at yours, e.g.
 #   --cfg-options model.data_preprocessor.restorer_checkpoint=work_dirs/my_student.pth
 custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
-restorer_checkpoint = 'work_dirs/stage1_student.pth'
+restorer_checkpoint = 'checkpoints/uniremoval-net-s_stage1-cpu.pth'
 uniremoval_s = dict(
     type='UniRemovalPreprocessor',
     restorer=dict(type='mmagic.UniRemovalNetS'),
