@@ -21,9 +21,11 @@ batch_size = 10  # two of each type per batch (DegradationBalancedBatchSampler)
 # IGCL in image space and in the feature hierarchy (enc0-enc2: full, 1/2 and 1/4
 # resolution) of a frozen UniRemovalNet-T of ours, trained on the ground truth alone and
 # shipped in checkpoints/ (docs/method.md, "IGCL")
+# (the path is relative to this file, so the config works from any working directory)
+extractor_checkpoint = '{{ fileDirname }}/../checkpoints/uniremoval-net-t_extractor.pth'
 igcl = dict(type='IGCLLoss', views=('pixel', 'gradient'),
             extractor=dict(type='FrozenTeacher', model=dict(type='UniRemovalNetT'),
-                           checkpoint='checkpoints/uniremoval-net-t_extractor.pth'),
+                           checkpoint=extractor_checkpoint),
             layers=('enc0', 'enc1', 'enc2'), mode='ratio', batch_negative_weight=0.5,
             loss_weight=0.05)
 model = dict(

@@ -28,8 +28,10 @@ SIZES = [(1, 3, 8, 8), (2, 3, 37, 53)]
 def _ours():
     return sorted(name for name, obj in MODELS.module_dict.items()
                   if getattr(obj, '__module__', '').startswith('uniremoval_mm')
-                  # losses, editors and discriminators have their own suites
-                  and not name.endswith(('Loss', 'Distiller', 'Calibrator', 'Discriminator')))
+                  # losses (and their feature extractors), editors and discriminators
+                  # have their own suites
+                  and not name.endswith(('Loss', 'Distiller', 'Calibrator', 'Discriminator',
+                                         'FeatureExtractor')))
 
 
 def _build(name):

@@ -50,7 +50,7 @@ def test_the_preprocessor_loads_it_and_restores_odd_sizes():
     assert out['inputs'].shape[-2:] == (37, 53) and torch.isfinite(out['inputs']).all()
 
 
-@pytest.mark.parametrize('kind, margin', [('noise', 3.0), ('haze', 3.0)])
+@pytest.mark.parametrize('kind, margin', [('noise', 1.5), ('haze', 3.0)])
 def test_it_restores_what_it_was_trained_for(kind, margin):
     """On a picture nobody trained on, degraded by our transform at severity 3."""
     from mmagic.evaluation.metrics.psnr import psnr

@@ -7,7 +7,8 @@
 # state_dict loads too; point restorer_checkpoint at yours, e.g.
 #   --cfg-options model.data_preprocessor.restorer_checkpoint=work_dirs/my_student.pth
 custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)
-restorer_checkpoint = 'checkpoints/uniremoval-net-s_stage1-cpu.pth'
+# (relative to this file, so the config works from any working directory)
+restorer_checkpoint = '{{ fileDirname }}/../../../checkpoints/uniremoval-net-s_stage1-cpu.pth'
 uniremoval_s = dict(
     type='UniRemovalPreprocessor',
     restorer=dict(type='mmagic.UniRemovalNetS'),
