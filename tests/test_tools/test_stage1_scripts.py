@@ -74,3 +74,14 @@ def test_restorer_dtype_quality_compares_bf16_with_fp32(tmp_path):
     row = next(line for line in out.splitlines() if line.startswith('| demo rain | 2 |'))
     cells = [c.strip() for c in row.strip('|').split('|')]
     assert float(cells[3]) > 40 and 0 < float(cells[4]) < 5  # PSNR bf16 vs fp32, max diff
+
+
+def test_paired_seeds_reports_mean_sd_and_paired_differences(tmp_path):
+    row = lambda p: {'demo haze': dict(psnr=p, ssim=0.5, own=False)}  # noqa: E731
+    table = {'input': row(10.0), 'student gt s0': row(12.0), 'student gt s1': row(13.0),
+             'student kd s0': row(12.5), 'student kd s1': row(14.5), 'student kd s7': row(99)}
+    (tmp_path / 't.json').write_text(json.dumps(table))
+    out = _run(['tools/analysis_tools/paired_seeds.py', str(tmp_path / 't.json'),
+                '--arms', 'gt', 'kd'], tmp_path)
+    # seeds 0 and 1 only (7 has no partner); kd - gt = 0.5 and 1.5: mean 1.00, sd 0.71
+    assert 'n = 2' in out and '| demo haze | 12.50 ± 0.71 | 13.50 ± 1.41 | 1.00 ± 0.71 |' in out
