@@ -40,7 +40,7 @@ def test_the_preprocessor_loads_it_and_restores_odd_sizes():
     from mmdet.registry import MODELS
 
     import uniremoval_mm  # noqa: F401
-    pre = MODELS.build(dict(type='UniRemovalPreprocessor',
+    pre = MODELS.build(dict(type='UniRemovalPreprocessor', _scope_='mmdet',
                             restorer=dict(type='mmagic.UniRemovalNetS'),
                             restorer_checkpoint=str(RELEASED), freeze=True,
                             mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
