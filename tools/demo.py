@@ -488,7 +488,7 @@ def report(args, restoration_md: str, detection_md: str, timings: Dict[str, floa
              + (' (quick: a few iterations, the numbers mean nothing)' if args.quick else ''),
              '', '## Restoration (PSNR dB / SSIM, RGB; * = a teacher on its own degradation)',
              '', 'stage 1 / stage 2 = this run\'s short trainings; released = the student '
-             'in checkpoints/ (docs/model_card.md: 80 CPU minutes on every offline clean '
+             'in checkpoints/ (docs/model_card.md: 71 CPU minutes on every offline clean '
              'photo, the demo\'s validation photos held out).', '', restoration_md, '',
              '## Detection (RTMDet-tiny trained on clean demo shapes; COCO bbox mAP)', '',
              'restored = the stage-2 student as a frozen `UniRemovalPreprocessor`; '
