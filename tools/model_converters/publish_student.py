@@ -14,7 +14,6 @@ that the model card quotes. The result loads wherever a student checkpoint does:
         checkpoints/uniremoval-net-s_stage1-cpu.pth
 """
 import argparse
-import hashlib
 import sys
 from collections import OrderedDict
 from pathlib import Path
@@ -52,8 +51,8 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
     Raises:
         SystemExit: If the checkpoint has no student or the result is too large.
     """
-    from uniremoval_mm.utils.checkpoint import (CheckpointError, load_external_checkpoint,
-                                                remap_state_dict)
+    from uniremoval_mm.utils.checkpoint import (CheckpointError, file_sha256,
+                                                load_external_checkpoint, remap_state_dict)
     try:
         raw = load_external_checkpoint(in_file)
     except CheckpointError as e:
@@ -77,7 +76,7 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
     if size > max_mib:
         target.unlink()
         raise SystemExit(f'{out_file}: {size:.1f} MiB is over --max-mib {max_mib}')
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    digest = file_sha256(target)
     print(f'{out_file}: {len(out)} tensors, {sum(v.numel() for v in out.values()):,} '
           f'parameters, {size:.2f} MiB, {dtype}; dropped {dropped or "nothing"}; '
           f'sha256 {digest}')

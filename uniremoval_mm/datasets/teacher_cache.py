@@ -14,7 +14,6 @@ pipeline, crop size, count and seed. The dataset refuses a cache whose teachers 
 photos differ from the config's (one line naming what changed and the command that
 rebuilds it).
 """
-import hashlib
 import json
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -22,26 +21,11 @@ from typing import Dict, List, Optional, Sequence
 from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 
+from ..utils.checkpoint import file_sha256
 from ..utils.teacher_configs import resolve_teachers
 
 MANIFEST = 'manifest.json'
 CACHE_VERSION = 1
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes.
-
-    Args:
-        path (Path): The file.
-
-    Returns:
-        str: Hex digest.
-    """
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def teacher_fingerprint(resolved: Dict[str, Optional[dict]]) -> Dict[str, Optional[dict]]:

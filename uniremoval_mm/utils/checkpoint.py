@@ -14,14 +14,22 @@ import torch
 
 from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
 
-__all__ = ['CheckpointError', 'load_external_checkpoint', 'remap_state_dict']
+__all__ = ['CheckpointError', 'file_sha256', 'load_external_checkpoint', 'remap_state_dict']
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used: missing, refused, corrupt or mismatched."""
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks.
+
+    Args:
+        path (Path): The file.
+
+    Returns:
+        str: Hex digest.
+    """
     digest = hashlib.sha256()
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''):
@@ -75,7 +83,7 @@ def load_external_checkpoint(source: str,
         if not path.is_file():
             raise CheckpointError(f'{source}: checkpoint file not found')
     if sha256 is not None:
-        actual = _sha256(path)
+        actual = file_sha256(path)
         if actual != sha256.lower():
             raise CheckpointError(f'{path}: sha256 {actual} does not match the expected {sha256}')
     try:
