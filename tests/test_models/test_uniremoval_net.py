@@ -59,6 +59,22 @@ def test_a_new_network_is_the_identity():
     assert not torch.equal(UniRemovalNet(**TINY, zero_init_tail=False)(x), x)
 
 
+def test_icnr_starts_every_pixel_shuffle_as_nearest_neighbour():
+    """ICNR: the four sub-pixels of a new upsampling are equal (no 2-px checkerboard
+    at the start of training); without it they differ; it still learns."""
+    torch.manual_seed(0)
+    net = UniRemovalNet(width=6, enc_blocks=(1, 1), middle_blocks=1)
+    for up in net.ups:
+        y = up(torch.randn(1, up[0].in_channels, 5, 7))
+        for di, dj in ((0, 1), (1, 0), (1, 1)):
+            torch.testing.assert_close(y[..., di::2, dj::2], y[..., ::2, ::2])
+    plain = UniRemovalNet(width=6, enc_blocks=(1, 1), middle_blocks=1, icnr_init=False)
+    y = plain.ups[0](torch.randn(1, plain.ups[0][0].in_channels, 5, 7))
+    assert not torch.allclose(y[..., 1::2, 1::2], y[..., ::2, ::2])
+    net.ups[0](torch.randn(1, net.ups[0][0].in_channels, 3, 5)).square().mean().backward()
+    assert net.ups[0][0].weight.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(width=0), 'width'),
     (dict(enc_blocks=(1, 1), dec_blocks=(1, )), 'same length'),

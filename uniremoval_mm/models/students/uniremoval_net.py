@@ -285,6 +285,11 @@ class UniRemovalNet(nn.Module):
         zero_init_tail (bool): Start the tail conv at zero, so a new network is the
             identity (output = input) instead of input plus noise; training starts from
             the input's quality. Defaults to True.
+        icnr_init (bool): Initialise each upsampling conv with ICNR (Aitken et al.,
+            2017): its four sub-pixel kernels start equal, so a new pixel shuffle is a
+            nearest-neighbour upsampling instead of a 2-px checkerboard that training
+            has to undo (the grid seen in young students, docs/method.md). Only the
+            initial values change. Defaults to True.
     """
 
     def __init__(self,
@@ -294,7 +299,8 @@ class UniRemovalNet(nn.Module):
                  middle_blocks: int = 2,
                  dec_blocks: Union[Sequence[int], None] = None,
                  pad_mode: str = 'replicate',
-                 zero_init_tail: bool = True) -> None:
+                 zero_init_tail: bool = True,
+                 icnr_init: bool = True) -> None:
         super().__init__()
         enc_blocks = tuple(enc_blocks)
         dec_blocks = tuple(dec_blocks) if dec_blocks is not None else (1, ) * len(enc_blocks)
@@ -329,6 +335,9 @@ class UniRemovalNet(nn.Module):
             channels //= 2
             self.decoders.append(_blocks(channels, num))
         self.tail = nn.Conv2d(width, in_channels, 3, padding=1)
+        if icnr_init:
+            for up in self.ups:
+                _icnr_(up[0], scale=2)
         if zero_init_tail:
             nn.init.zeros_(self.tail.weight)
             nn.init.zeros_(self.tail.bias)
@@ -515,6 +524,18 @@ def _pixel_shuffle_add_(skip: Tensor, x: Tensor, conv: nn.Conv2d, r: int,
             z = torch.addmm(bias, x[i, r0:r1].reshape(-1, cin_p).to(dtype), weight)
             target[i, r0:r1].add_(z.view(r1 - r0, w, r, r * cp).transpose(1, 2))
     return skip
+
+
+def _icnr_(conv: nn.Conv2d, scale: int) -> None:
+    """ICNR in place: ``conv`` (before a ``PixelShuffle(scale)``) gets the same kernel
+    for every sub-pixel position of an output channel, drawn with the default init of a
+    conv with ``scale**2`` times fewer outputs; the bias likewise."""
+    out = conv.out_channels // scale**2
+    ref = nn.Conv2d(conv.in_channels, out, conv.kernel_size, bias=conv.bias is not None)
+    with torch.no_grad():  # PixelShuffle reads channel c * scale**2 + k for sub-pixel k
+        conv.weight.copy_(ref.weight.repeat_interleave(scale**2, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(ref.bias.repeat_interleave(scale**2))
 
 
 def _crop_like(feat: Tensor, h: int, w: int, padded_h: int) -> Tensor:
