@@ -6,7 +6,7 @@ import sys
 import torch
 
 from ..conftest import REPO_ROOT
-from ..helpers import make_paired_folder
+from ..helpers import make_paired_folder, write_random_photos
 
 
 def _run(args, tmp_path):
@@ -53,6 +53,37 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
     import cv2
     grid = cv2.imread(str(tmp_path / 'grid.jpg'))  # 2 sets x (input | identity | clean)
     assert grid.shape == (2 * (32 + 20 + 4), 3 * (32 + 4), 3)
+
+
+def test_stage1_table_unpaired_photos_no_reference_table_and_picture(tmp_path):
+    """Real photos without a reference: NIQE and haze density of the input and each
+    student over every photo (a fresh student scores exactly the input), a fixed sample
+    drawn as input | student, and a clear error for a bad folder."""
+    import cv2
+
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.models import build_uniremoval_net
+    photos = write_random_photos(tmp_path / 'fog', [(230, 301), (197, 211), (250, 203)])
+    ckpt = tmp_path / 's.pth'
+    torch.save({'state_dict': {f'generator.{k}': v
+                               for k, v in build_uniremoval_net('S').state_dict().items()}}, ckpt)
+    out = _run(['tools/analysis_tools/stage1_table.py', 'configs/uniremoval_stage1.py',
+                '--no-teachers', '--student', f'identity={ckpt}', '--skip-pairs',
+                '--unpaired', f'fog={photos}', '--unpaired-side', '200',
+                '--unpaired-sample', '2', '--unpaired-grid', str(tmp_path / 'u.jpg'),
+                '--json', str(tmp_path / 't.json')], tmp_path)
+    res = json.loads((tmp_path / 't.json').read_text())
+    cell = res['input']['fog (no reference)']
+    assert cell['n'] == 3 and cell['niqe'] > 0 and 0 <= cell['dark'] <= 1
+    assert res['student identity']['fog (no reference)'] == cell
+    assert '| restorer | fog (3) |' in out and 'longer side 200 px' in out
+    grid = cv2.imread(str(tmp_path / 'u.jpg'))  # 2 photos x (input | identity), 240 px high
+    assert grid.shape[0] == 2 * (240 + 20 + 4)
+    proc = subprocess.run([sys.executable, 'tools/analysis_tools/stage1_table.py',
+                           'configs/uniremoval_stage1.py', '--skip-pairs', '--unpaired',
+                           f'fog={tmp_path / "nowhere"}'], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode != 0 and 'folder not found' in proc.stderr
 
 
 def test_restorer_dtype_quality_compares_bf16_with_fp32(tmp_path):

@@ -8,6 +8,17 @@ each teacher of the config, each ``--student NAME=CHECKPOINT``), prints mean PSN
 markdown table, teachers on their own degradation marked with ``*``. Writes JSON with
 ``--json``.
 
+Real photos with no clean reference (``--unpaired NAME=DIR``, e.g. DAWN fog, which is
+test-only): a second table of NIQE and dark-channel haze density (lower is more natural /
+less haze) of the input and every student, means over every image of the folder (resized
+so that the longer side is ``--unpaired-side``), and with ``--unpaired-grid`` a picture of
+a fixed sample of them (evenly spaced in name order): input | each student.
+
+    python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py --no-teachers \\
+        --student released=checkpoints/uniremoval-net-s_stage1-cpu.pth --skip-pairs \\
+        --unpaired DAWN-fog=../shared/realdata/detection/dawn_fog/images \\
+        --unpaired-grid dawn.jpg
+
     python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py \\
         --student full=work_dirs/stage1/iter_800.pth --json table.json --grid grid.jpg
 """
@@ -47,6 +58,20 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'as input | each student | clean (teachers left out)')
     parser.add_argument('--grid-side', type=int, default=192,
                         help='tiles of the picture are centre crops of this side')
+    parser.add_argument('--skip-pairs', action='store_true',
+                        help='leave out the paired sets (only the --unpaired table)')
+    parser.add_argument('--unpaired', action='append', default=[], metavar='NAME=DIR',
+                        help='a folder of real degraded photos with no clean reference: '
+                        'NIQE and haze density of the input and each student; repeatable')
+    parser.add_argument('--unpaired-side', type=int, default=640,
+                        help='resize unpaired photos so that the longer side is at most '
+                        'this (default 640; 0 keeps them whole)')
+    parser.add_argument('--unpaired-limit', type=int, default=0,
+                        help='measure only the first N photos of each folder (0: all)')
+    parser.add_argument('--unpaired-grid', help='also write a picture here: a fixed sample '
+                        'of each unpaired folder as input | each student')
+    parser.add_argument('--unpaired-sample', type=int, default=4,
+                        help='photos per folder in --unpaired-grid (default 4)')
     return parser.parse_args(argv)
 
 
@@ -123,7 +148,10 @@ def main(argv=None) -> int:
     warnings.filterwarnings('ignore')
     from mmagic.evaluation.metrics.psnr import psnr
     from mmagic.evaluation.metrics.ssim import ssim
-    sets = _sets(args)
+    sets = [] if args.skip_pairs else _sets(args)
+    unpaired = [_unpaired_set(spec) for spec in args.unpaired]
+    if not sets and not unpaired:
+        raise SystemExit('--skip-pairs needs at least one --unpaired NAME=DIR')
     restorers = _restorers(args)
     data = {name: [(_read(lq, args.max_side), _read(gt, args.max_side)) for lq, gt in items]
             for name, _, items in sets}
@@ -149,17 +177,113 @@ def main(argv=None) -> int:
             bar.write(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
     bar.close()
     names = [s[0] for s in sets]
-    print('| restorer | ' + ' | '.join(names) + ' |')
-    print('|---|' + '---|' * len(names))
-    for rname, row in results.items():
-        cells = [f"{'*' if row[n]['own'] else ''}{row[n]['psnr']:.2f} / {row[n]['ssim']:.3f}"
-                 for n in names]
-        print(f'| {rname} | ' + ' | '.join(cells) + ' |')
+    if names:
+        print('| restorer | ' + ' | '.join(names) + ' |')
+        print('|---|' + '---|' * len(names))
+        for rname, row in results.items():
+            cells = [f"{'*' if row[n]['own'] else ''}{row[n]['psnr']:.2f} / "
+                     f"{row[n]['ssim']:.3f}" for n in names]
+            print(f'| {rname} | ' + ' | '.join(cells) + ' |')
+    if args.grid and names:
+        _write_grid(args.grid, firsts, {n: data[n][0][1] for n in names}, args.grid_side)
+    if unpaired:
+        students = {n: fn for n, (own, fn) in restorers.items() if own == 'all'}
+        no_ref = _measure_unpaired(unpaired, students, args)
+        for rname, row in no_ref.items():
+            results.setdefault(rname, {}).update(row)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
-    if args.grid:
-        _write_grid(args.grid, firsts, {n: data[n][0][1] for n in names}, args.grid_side)
     return 0
+
+
+def _unpaired_set(spec: str) -> Tuple[str, List[Path]]:
+    """``NAME=DIR`` -> (name, its image files in name order)."""
+    from uniremoval_mm.datasets.image_files import IMAGE_EXTS
+    name, sep, folder = spec.partition('=')
+    if not sep or not name or not folder:
+        raise SystemExit(f'--unpaired {spec!r}: expected NAME=DIR')
+    if not Path(folder).is_dir():
+        raise SystemExit(f'--unpaired {name}: folder not found: {folder}')
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    if not files:
+        raise SystemExit(f'--unpaired {name}: no images in {folder}')
+    return name, files
+
+
+def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Callable],
+                      args) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """NIQE and haze density of the input and each student on every photo; the table."""
+    import cv2
+    from tqdm import tqdm
+
+    from uniremoval_mm.evaluation.metrics import dark_channel_density, niqe_score
+    rows = {'input': dict(input=None), **{n: dict(fn=fn) for n, fn in students.items()}}
+    results: Dict[str, Dict[str, Dict[str, float]]] = {r: {} for r in rows}
+    picture_rows = []
+    for sname, files in sets:
+        files = files[:args.unpaired_limit] if args.unpaired_limit else files
+        step = max(1, len(files) // max(1, args.unpaired_sample))
+        sample = set(files[::step][:args.unpaired_sample])
+        scores = {r: [] for r in rows}
+        for path in tqdm(files, desc=sname, dynamic_ncols=True, disable=None):
+            img = _read(str(path), None)
+            h, w = img.shape[:2]
+            if args.unpaired_side and max(h, w) > args.unpaired_side:
+                s = args.unpaired_side / max(h, w)
+                img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+            x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+            tiles = [img]
+            for rname, row in rows.items():
+                y = x if rname == 'input' else row['fn'](x).clamp(0, 1)
+                y8 = y[0].mul(255).round().byte().permute(1, 2, 0).numpy()
+                scores[rname].append((niqe_score(y8.astype(np.float64)),
+                                      dark_channel_density(torch.from_numpy(y8).permute(
+                                          2, 0, 1).float() / 255)))
+                if rname != 'input':
+                    tiles.append(y8)
+            if path in sample:
+                picture_rows.append((f'{sname} {path.stem}', tiles))
+        for rname, values in scores.items():
+            niqe, dark = np.array(values).T
+            results[rname][sname] = dict(niqe=float(np.nanmean(niqe)), dark=float(dark.mean()),
+                                         n=len(values))
+    names = [s[0] for s in sets]
+    side = f', longer side {args.unpaired_side} px' if args.unpaired_side else ''
+    print(f'\nNo reference (NIQE / dark-channel haze density, lower is better; mean over '
+          f'the photos{side}):')
+    print('| restorer | ' + ' | '.join(f'{n} ({results["input"][n]["n"]})' for n in names)
+          + ' |')
+    print('|---|' + '---|' * len(names))
+    for rname, row in results.items():
+        print(f'| {rname} | ' + ' | '.join(f"{row[n]['niqe']:.2f} / {row[n]['dark']:.3f}"
+                                           for n in names) + ' |')
+    if args.unpaired_grid and picture_rows:
+        _write_unpaired_grid(args.unpaired_grid, picture_rows,
+                             ['input'] + [n.replace('student ', '') for n in students])
+    return {r: {f'{n} (no reference)': v for n, v in row.items()} for r, row in results.items()}
+
+
+def _write_unpaired_grid(path: str, rows: List[Tuple[str, List[np.ndarray]]],
+                         names: List[str], height: int = 240) -> None:
+    """One row per photo: input | each student, scaled to ``height`` px, labelled."""
+    import cv2
+    lines = []
+    for title, tiles in rows:
+        scaled = []
+        for name, img in zip(names, tiles):
+            h, w = img.shape[:2]
+            tile = cv2.resize(img, (round(w * height / h), height), interpolation=cv2.INTER_AREA)
+            bar = np.full((20, tile.shape[1], 3), 255, np.uint8)
+            cv2.putText(bar, f'{title}: {name}' if name == 'input' else name, (3, 14),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+            scaled.append(np.pad(np.concatenate([bar, tile]), ((2, 2), (2, 2), (0, 0)),
+                                 constant_values=255))
+        lines.append(np.concatenate(scaled, axis=1))
+    width = max(line.shape[1] for line in lines)
+    lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255)
+             for line in lines]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(path, np.concatenate(lines)[..., ::-1], [int(cv2.IMWRITE_JPEG_QUALITY), 88])
 
 
 def _write_grid(path: str, outputs: Dict[str, Dict[str, np.ndarray]],

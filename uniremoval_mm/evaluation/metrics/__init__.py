@@ -1,4 +1,4 @@
-from .no_reference import NoReferenceQuality, dark_channel_density
+from .no_reference import NoReferenceQuality, dark_channel_density, niqe_score
 from .restoration_quality import RestorationQualityMetric
 
-__all__ = ['NoReferenceQuality', 'dark_channel_density', 'RestorationQualityMetric']
+__all__ = ['NoReferenceQuality', 'dark_channel_density', 'niqe_score', 'RestorationQualityMetric']

@@ -29,7 +29,16 @@ def dark_channel_density(img: torch.Tensor, patch: int = 15) -> float:
     return float(dark_channel(img[None].float(), patch).mean())
 
 
-def _niqe(rgb_hwc: np.ndarray) -> float:
+def niqe_score(rgb_hwc: np.ndarray) -> float:
+    """NIQE (mmagic's functional ``niqe``, Y channel, no border crop) of an RGB image.
+
+    Args:
+        rgb_hwc (np.ndarray): (H, W, 3) RGB, values in [0, 255] (any float or uint8).
+
+    Returns:
+        float: NIQE (lower looks more natural), or NaN when the image has fewer than
+        two 96×96 blocks (mmagic's NIQE needs two).
+    """
     from mmagic.evaluation.metrics.niqe import niqe
     h, w = rgb_hwc.shape[:2]
     if (h // NIQE_BLOCK) * (w // NIQE_BLOCK) < 2:
@@ -110,7 +119,7 @@ class NoReferenceQuality(BaseSampleWiseMetric):
             for name, img in images.items():
                 if 'niqe' in self.measures:
                     hwc = img.permute(1, 2, 0).mul(255).round().numpy()
-                    row[f'NIQE_{name}'] = _niqe(hwc)
+                    row[f'NIQE_{name}'] = niqe_score(hwc)
                 if 'dark' in self.measures:
                     row[f'dark_{name}'] = dark_channel_density(img, self.dark_patch)
             self.results.append(row)
