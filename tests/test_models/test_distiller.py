@@ -316,3 +316,23 @@ def test_clean_identity_term_restores_the_clean_images_too():
         _model(clean_identity_weight=1.0, igcl=None)
     with pytest.raises(ValueError, match='clean_identity_weight'):
         _model(clean_identity_weight=-1.0)
+
+
+def test_clean_identity_loss_gives_the_clean_images_back():
+    """``sup.loss_identity`` = ρ(S(y), y) on the clean images: zero for the identity
+    start, positive and learning once the student changes a clean image, off by
+    default."""
+    model = _model(clean_identity_loss=dict(type='L1Loss', loss_weight=0.2), igcl=None)
+    data = model.data_preprocessor(_batch(['haze', 'noise', 'blur'], size=(23, 31)), True)
+    assert model(**data, mode='loss')['sup.loss_identity'] == 0  # a new student: S(y) = y
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.generator.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    term = model(**data, mode='loss')['sup.loss_identity']
+    gt = data['data_samples'].gt_img
+    torch.testing.assert_close(term, 0.2 * (model.generator(gt) - gt).abs().mean())
+    model.generator.zero_grad()
+    term.backward()
+    assert model.generator.tail.weight.grad.abs().sum() > 0
+    assert 'sup.loss_identity' not in _model(igcl=None)(**data, mode='loss')

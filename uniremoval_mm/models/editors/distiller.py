@@ -71,6 +71,12 @@ class UniRemovalDistiller(BaseEditModel):
       the clean images ``y``, and :meth:`IGCLLoss.identity` keeps ``S(y)`` at ``y`` in
       IGCL's views (with a detector as IGCL's extractor: do no harm on clean images in
       the detector's features).
+    - ``sup.loss_identity`` (``clean_identity_loss``): ``ρ(S(y), y)``, the student
+      also restores the clean images and must give them back unchanged, in image space
+      and unnormalised (a clean photo is one more kind, "none", whose target is its
+      input). It teaches the student to tell a clean image from a degraded one, so
+      that it stops applying the average correction (e.g. dehazing) to images that need
+      none.
 
     Saved checkpoints leave out the frozen teachers and IGCL's extractor (they are
     rebuilt from their own configs; a teacher's licence may forbid redistribution).
@@ -104,6 +110,11 @@ class UniRemovalDistiller(BaseEditModel):
         clean_identity_weight (float): Weight of ``igcl.loss_identity``; 0 turns it off
             (it costs one more student pass, on the clean images). Needs ``igcl``.
             Defaults to 0.
+        clean_identity_loss (dict, optional): Loss ``ρ`` of ``sup.loss_identity``,
+            e.g. ``dict(type='CharbonnierLoss', loss_weight=0.2)`` (0.2: the clean images
+            weigh as much as two of a batch's ten degraded ones). Shares the student's
+            pass on the clean images with ``clean_identity_weight``. Defaults to None
+            (off).
         teacher_fallbacks (dict[str, dict | None], optional): What replaces a teacher
             whose local checkpoint file is missing (another teacher config, or None:
             ground truth only). Defaults to None.
@@ -138,6 +149,7 @@ class UniRemovalDistiller(BaseEditModel):
                  igcl: Optional[dict] = dict(type='IGCLLoss', loss_weight=0.1),
                  positive: str = 'gt',
                  clean_identity_weight: float = 0.0,
+                 clean_identity_loss: Optional[dict] = None,
                  teacher_fallbacks: Optional[Dict[str, Optional[dict]]] = None,
                  missing_teacher: str = 'fallback',
                  degradation_types: Sequence[str] = DEGRADATION_TYPES,
@@ -187,6 +199,8 @@ class UniRemovalDistiller(BaseEditModel):
         self.igcl = MODELS.build(igcl) if igcl is not None else None
         self.positive = positive
         self.clean_identity_weight = float(clean_identity_weight)
+        self.clean_identity_loss = (MODELS.build(clean_identity_loss)
+                                    if clean_identity_loss is not None else None)
         self.type_key = type_key
         self.teachers = nn.ModuleDict()
         resolved = self._resolve_teachers(teachers, teacher_fallbacks or {}, missing_teacher)
@@ -374,9 +388,14 @@ class UniRemovalDistiller(BaseEditModel):
             sel = torch.tensor(keep, device=inputs.device)
             losses['igcl.loss'] = self.igcl(student[sel], positive[sel], inputs[sel],
                                             groups=[types[i] for i in keep])
-        if self.clean_identity_weight > 0 and gt is not None:
-            losses['igcl.loss_identity'] = self.clean_identity_weight * self.igcl.identity(
-                self.generator(gt), gt, inputs)
+        if (self.clean_identity_weight > 0 or self.clean_identity_loss is not None) \
+                and gt is not None:
+            restored_clean = self.generator(gt)
+            if self.clean_identity_weight > 0:
+                losses['igcl.loss_identity'] = self.clean_identity_weight * self.igcl.identity(
+                    restored_clean, gt, inputs)
+            if self.clean_identity_loss is not None:
+                losses['sup.loss_identity'] = self.clean_identity_loss(restored_clean, gt)
         if not any(k.endswith('loss') or '.loss' in k for k in losses):
             raise RuntimeError('no loss for this batch: no clean images and no sample with a '
                                f'teacher (types {sorted(set(map(str, types)))}, teachers '
