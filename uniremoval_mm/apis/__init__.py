@@ -1,6 +1,5 @@
 """Inference: build a restorer and run it on pictures, whole or in tiles."""
-from .inference import (AUTO_TILE_SIZE, RestorationError, Restorer, init_restorer,
-                        restore_image)
+from .inference import AUTO_TILE_SIZE, RestorationError, Restorer, init_restorer, restore_image
 from .tiling import blend_window, tile_starts, tiled_forward
 
 __all__ = [

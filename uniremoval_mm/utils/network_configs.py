@@ -12,6 +12,8 @@ from mmengine.config import Config
 
 __all__ = ['network_cfg']
 
+_CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')  # what mmengine's Config reads
+
 
 def network_cfg(config_or_name: Union[str, Path, Config, dict],
                 overrides: Optional[dict] = None,
@@ -55,7 +57,12 @@ def network_cfg(config_or_name: Union[str, Path, Config, dict],
 
 
 def _is_config_path(text: str) -> bool:
-    return '::' in text or text.endswith('.py') or Path(text).is_file()
+    """A config file's path (existing or not), rather than a size or a network name."""
+    from ..models.students import SIZES
+    if text in SIZES:
+        return False
+    return ('::' in text or '/' in text or Path(text).suffix in _CONFIG_SUFFIXES
+            or Path(text).is_file())
 
 
 def _read_config(path: str) -> Config:
