@@ -124,9 +124,10 @@ def smoke_job(out_dir: Path, device: str) -> None:
     visualizer.dataset_meta = model.dataset_meta
     visualizer.add_datasample('smoke', rgb, data_sample=result, draw_gt=False,
                               pred_score_thr=0.0, out_file=str(out_file))
-    grid = _tool('misc/degradation_grid.py').make_grid(bgr, size=224, seed=0)
-    cv2.imwrite(str(out_dir / 'pictures' / 'degradation_grid.jpg'), grid,
-                [int(cv2.IMWRITE_JPEG_QUALITY), 88])
+    # the same photo (the tool's default), every degradation and severity
+    grid = out_dir / 'pictures' / 'degradation_grid.jpg'
+    if _tool('misc/degradation_grid.py', '--out', str(grid), '--overwrite', quiet=True):
+        raise RuntimeError(f'tools/misc/degradation_grid.py failed to write {grid}')
 
 
 # ----------------------------------------------------------------------------- step 3
@@ -312,7 +313,7 @@ def detection_table(det_ckpt: Path, restorer_ckpt: Path, out_dir: Path, quick: b
             '--label', 'demo', '--jobs', str(jobs)]
     if quick:
         args += ['--sets', 'clean', 'haze', '--max-images', '4']
-    code = _tool('analysis_tools/detection_benchmark.py').main(args)
+    code = _tool('analysis_tools/detection_benchmark.py', *args)
     if code:
         raise RuntimeError(f'detection_benchmark.py {" ".join(args)} failed (exit {code})')
     return (work / 'demo.md').read_text().strip()
@@ -328,23 +329,17 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) -> None:
     """One row per degradation: input | stage 1 | stage 2 | released student (when the
     repository has it) | ground truth (demo val pairs)."""
-    import torch
-    build = _tool('restore.py').build_restorer  # the restore tool's loading, weights_only
+    from uniremoval_mm.apis import init_restorer, restore_image
     ckpts = [('stage 1', stage1), ('stage 2', stage2)]
     if RELEASED.is_file():
         ckpts.append(('released', RELEASED))
-    nets = [build(str(STAGE1_CFG), str(ckpt), device) for _, ckpt in ckpts]
+    nets = [init_restorer(STAGE1_CFG, str(ckpt), device) for _, ckpt in ckpts]
     rows = []
     for kind in KINDS:
         lq_path = sorted((Path('data/demo/pairs') / kind / 'lq').glob('*.png'))[0]
         lq = cv2.imread(str(lq_path))
         gt = cv2.imread(str(lq_path.parents[1] / 'gt' / lq_path.name))
-        x = torch.from_numpy(lq[..., ::-1].copy()).permute(2, 0, 1)[None].float().div(255)
-        outs = []
-        with torch.no_grad():
-            for net in nets:
-                y = net(x.to(device)).clamp(0, 1)[0].mul(255).round().byte().cpu()
-                outs.append(y.permute(1, 2, 0).numpy()[..., ::-1])
+        outs = [restore_image(net, lq, channel_order='bgr') for net in nets]
         tiles = ([_label(lq, f'{kind}: input')]
                  + [_label(out, name) for (name, _), out in zip(ckpts, outs)]
                  + [_label(gt, 'ground truth')])
@@ -367,10 +362,10 @@ def detection_pictures(det_ckpt: Path, restorer_ckpt: Path, out_dir: Path,
         if not dst.exists():
             dst.write_bytes(src.read_bytes())
     drawn = out_dir / 'detection_drawn'
-    code = _tool('restore.py').main([
-        str(STAGE1_CFG), str(restorer_ckpt), str(picked), str(drawn), '--overwrite',
-        '--det-config', str(DET_CFG), '--det-checkpoint', str(det_ckpt), '--score-thr', '0.3',
-        '--device', device, '--no-progress'])
+    code = _tool(
+        'restore.py', str(STAGE1_CFG), str(restorer_ckpt), str(picked), str(drawn),
+        '--overwrite', '--det-config', str(DET_CFG), '--det-checkpoint', str(det_ckpt),
+        '--score-thr', '0.3', '--device', device, '--no-progress')
     if code:
         raise RuntimeError(f'tools/restore.py failed on {picked} (exit {code})')
     rows = [_label(cv2.imread(str(p)), f'{p.stem.split("_")[0]}: boxes on the input | '
@@ -427,7 +422,9 @@ def main(argv=None) -> int:
     timings['smoke job'] = time.time() - t
 
     t = step('2/5 demo data (data/demo)')
-    _tool('misc/build_demo_data.py').build(Path('data/demo'))
+    if _tool('misc/build_demo_data.py', '--out', 'data/demo'):
+        print('demo: tools/misc/build_demo_data.py failed', file=sys.stderr)
+        return 1
     timings['demo data'] = time.time() - t
 
     t = step(f'3/5 training: stage 1 -> stage 2 -> restoration table | detector '
@@ -503,14 +500,23 @@ def report(args, restoration_md: str, detection_md: str, timings: Dict[str, floa
     return '\n'.join(lines) + '\n'
 
 
-def _tool(relative: str):
-    """Import a script under tools/ as a module (they are scripts, not a package)."""
-    import importlib.util
-    path = REPO / 'tools' / relative
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _tool(relative: str, *args: str, quiet: bool = False) -> int:
+    """Run a script under tools/ in a subprocess (they are scripts, not a package).
+
+    Args:
+        relative (str): Its path under ``tools/``.
+        *args (str): Its command line.
+        quiet (bool): Keep its stdout and stderr unless it fails. Defaults to False.
+
+    Returns:
+        int: Its exit code.
+    """
+    sys.stdout.flush()  # what this process printed comes first
+    proc = subprocess.run([sys.executable, str(REPO / 'tools' / relative), *args],
+                          capture_output=quiet, text=True)
+    if proc.returncode and quiet:
+        print(proc.stdout + proc.stderr, file=sys.stderr)
+    return proc.returncode
 
 
 if __name__ == '__main__':

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
+from uniremoval_mm.apis import AUTO_TILE_SIZE, RestorationError, Restorer  # noqa: E402
 from uniremoval_mm.datasets.image_files import IMAGE_EXTS  # noqa: E402
 from uniremoval_mm.datasets.image_files import ImageFileError as FileError  # noqa: E402
 from uniremoval_mm.datasets.image_files import Picture, read_image  # noqa: E402
@@ -34,7 +35,6 @@ WRITABLE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.web
 ALPHA_EXTS = {'.png', '.tif', '.tiff', '.webp'}
 DEPTH16_EXTS = {'.png', '.tif', '.tiff'}
 VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv'}
-AUTO_TILE_SIZE = 512
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -139,101 +139,34 @@ def output_path(src: Path, base: Path, out: Path, picture: Optional[Picture] = N
 
 # ------------------------------------------------------------------------- restoring
 def build_restorer(config: str, checkpoint: str, device: str):
-    """Build the network a config describes and load a checkpoint into it, as data.
+    """:func:`uniremoval_mm.apis.init_restorer`, with its errors as usage errors.
 
     Args:
-        config (str): A config whose ``model.generator`` is the network (stage-1, mmagic
-            editors), or whose ``model`` is the network itself.
-        checkpoint (str): Weights (path or URL), loaded with ``weights_only=True``;
-            ``generator.`` / ``module.`` prefixes are stripped.
+        config (str): A config whose ``model.generator`` or ``model`` is the network (or
+            a student size / registered network name).
+        checkpoint (str): Weights (path or URL), loaded with ``weights_only=True``.
         device (str): Torch device.
 
     Returns:
         torch.nn.Module: The network, in eval mode on ``device``.
 
     Raises:
-        UsageError: If the config or checkpoint cannot be used.
+        UsageError: If the config or checkpoint cannot be used (one line naming it).
     """
-    from mmagic.registry import MODELS
-    from mmengine.config import Config
-
-    import uniremoval_mm  # noqa: F401  (registers the networks)
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.apis import init_restorer
     from uniremoval_mm.utils.checkpoint import CheckpointError
-    if not Path(config).is_file():
-        raise UsageError(f'config file not found: {config}')
-    cfg = Config.fromfile(config)
-    model_cfg = cfg.get('model', None)
-    if not model_cfg or 'type' not in model_cfg:
-        raise UsageError(f'{config}: has no model to build')
-    net_cfg = dict(model_cfg.get('generator', None) or model_cfg)
-    net_cfg.setdefault('_scope_', cfg.get('default_scope', None) or 'mmagic')
     try:
-        net = MODELS.build(net_cfg)
-        load_weights(net, checkpoint)
-    except CheckpointError as e:
+        return init_restorer(config, checkpoint, device)
+    except (FileNotFoundError, ValueError, CheckpointError) as e:
         raise UsageError(str(e))
-    except (KeyError, TypeError, ValueError) as e:
-        raise UsageError(f'{config}: cannot build {net_cfg.get("type")}: {e}')
-    return net.eval().to(device)
 
 
-class Restorer:
-    """Runs the network on one RGB picture, whole or tiled, and checks its output.
-
-    Args:
-        net (torch.nn.Module): The network: RGB in [0, 1] to RGB in [0, 1].
-        device (str): Where it runs.
-        tile (int): Tile size, or 0.
-        overlap (int): Tile overlap.
-        auto_tile (int): Tile pictures whose longer side exceeds this; 0 = never.
-        note (Callable[[str], None]): Prints a message.
-    """
-
-    def __init__(self, net, device: str, tile: int, overlap: int, auto_tile: int,
-                 note: Callable[[str], None]) -> None:
-        self.net = net
-        self.device = device
-        self.align = int(getattr(net, 'multiple', 1))
-        self.tile = tile
-        self.overlap = overlap
-        self.auto_tile = auto_tile
-        self.note = note
-
-    def tile_for(self, height: int, width: int) -> int:
-        """The tile size used for a picture of this size (0: whole)."""
-        if self.tile:
-            return self.tile
-        if self.auto_tile and max(height, width) > self.auto_tile:
-            return AUTO_TILE_SIZE
-        return 0
-
-    def __call__(self, rgb: np.ndarray, name: str) -> np.ndarray:
-        """Restore (H, W, 3) uint8/uint16 RGB; same shape and dtype back.
-
-        Raises:
-            FileError: If the network's output is not finite (nothing is written).
-        """
-        import torch
-
-        from uniremoval_mm.apis import tiled_forward
-        max_value = 65535 if rgb.dtype == np.uint16 else 255
-        x = torch.from_numpy(rgb.astype(np.float32) / max_value).permute(2, 0, 1)[None]
-        x = x.to(self.device)
-        tile = self.tile_for(*rgb.shape[:2])
-        with torch.no_grad():
-            if tile and max(rgb.shape[:2]) > tile:
-                if not self.tile:
-                    self.note(f'{name}: {rgb.shape[1]}x{rgb.shape[0]} > --auto-tile '
-                              f'{self.auto_tile}: restoring in {tile}-px tiles')
-                y = tiled_forward(self.net, x, tile, min(self.overlap, tile - self.align),
-                                  align=self.align)
-            else:
-                y = self.net(x)
-        if not torch.isfinite(y).all():
-            raise FileError('the network output has NaN/Inf values; nothing written')
-        y = y[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-        return np.round(y * max_value).astype(rgb.dtype)
+def _restore(restore: Restorer, rgb: np.ndarray, name: str) -> np.ndarray:
+    """``restore(rgb, name)``; an unusable network output is this file's failure."""
+    try:
+        return restore(rgb, name)
+    except RestorationError as e:
+        raise FileError(f'{e}; nothing written') from e
 
 
 class Detector:
@@ -365,7 +298,7 @@ def restore_video(src: Path, dst: Path, restore: Restorer, side_by_side: bool,
     try:
         while ok:
             picture = Picture(np.ascontiguousarray(frame[..., ::-1]))
-            out = compose(picture, restore(picture.rgb, f'{src.name} frame {count}'),
+            out = compose(picture, _restore(restore, picture.rgb, f'{src.name} frame {count}'),
                           side_by_side, detector, lambda _: None, src.name).rgb
             if writer is None:
                 writer = cv2.VideoWriter(str(tmp), fourcc, fps, (out.shape[1], out.shape[0]))
@@ -479,7 +412,7 @@ def _restore_one(path: Path, base: Path, out: Path, args, restore: Restorer,
                 note(f'skipped {path}: {dst} exists (pass --overwrite to replace it)')
                 return 'skipped'
             picture = picture or read_image(path)
-        restored = restore(picture.rgb, path.name)
+        restored = _restore(restore, picture.rgb, path.name)
         result = compose(picture, restored, args.side_by_side, detector, note, path.name)
         atomic_write(dst, encode(result, dst.suffix.lower()))
     except FileError as e:

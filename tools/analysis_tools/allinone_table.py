@@ -130,8 +130,8 @@ def build_network(config: str, checkpoint: Optional[str]) -> torch.nn.Module:
     Args:
         config (str): A config file, or ``mmagic::...``.
         checkpoint (str, optional): Weights, path or URL, loaded with
-            ``weights_only=True`` by :func:`~uniremoval_mm.models.teachers.frozen_teacher.
-            load_weights`. None keeps the initialisation.
+            ``weights_only=True`` by :func:`~uniremoval_mm.apis.init_restorer`. None
+            keeps the initialisation.
 
     Returns:
         torch.nn.Module: The network, in eval mode.
@@ -139,39 +139,12 @@ def build_network(config: str, checkpoint: Optional[str]) -> torch.nn.Module:
     Raises:
         SystemExit: One line naming the config or checkpoint that cannot be used.
     """
-    from mmagic.registry import MODELS
-    from mmengine.config import Config
-
-    import uniremoval_mm  # noqa: F401  (registers the networks)
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.apis import init_restorer
     from uniremoval_mm.utils.checkpoint import CheckpointError
     try:
-        if '::' in config:
-            from mmengine.hub import get_config
-            cfg = get_config(config)
-        elif Path(config).is_file():
-            cfg = Config.fromfile(config)
-        else:
-            raise SystemExit(f'{config}: config file not found')
-    except SystemExit:
-        raise
-    except Exception as e:  # noqa: BLE001  (any config error becomes one line)
-        raise SystemExit(f'{config}: cannot read the config ({type(e).__name__}: {e})')
-    model_cfg = cfg.get('model', None) or {}
-    net_cfg = dict(model_cfg.get('generator', None) or model_cfg)
-    if 'type' not in net_cfg:
-        raise SystemExit(f'{config}: has no model.generator or model to build')
-    net_cfg.setdefault('_scope_', cfg.get('default_scope', None) or 'mmagic')
-    try:
-        net = MODELS.build(net_cfg)
-    except (KeyError, TypeError, ValueError) as e:
-        raise SystemExit(f'{config}: cannot build {net_cfg.get("type")}: {e}')
-    if checkpoint is not None:
-        try:
-            load_weights(net, checkpoint)
-        except CheckpointError as e:
-            raise SystemExit(str(e))
-    return net.eval()
+        return init_restorer(config, checkpoint)
+    except (FileNotFoundError, ValueError, CheckpointError) as e:
+        raise SystemExit(str(e))
 
 
 def read_rgb(path: str) -> np.ndarray:

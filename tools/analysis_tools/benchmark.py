@@ -75,8 +75,8 @@ TEACHERS_FILE = ROOT / 'configs' / '_base_' / 'teachers.py'
 
 # --- the models -------------------------------------------------------------------------
 def _generator_cfg(path: str, **overrides) -> dict:
-    from uniremoval_mm.models.teachers.frozen_teacher import _model_cfg
-    return {**_model_cfg(path), **overrides}
+    from uniremoval_mm.utils.network_configs import network_cfg
+    return network_cfg(path, overrides, require_generator=True)
 
 
 def teacher_cfgs() -> Dict[str, dict]:
@@ -133,22 +133,25 @@ def model_names() -> List[str]:
             [f'detector+{s}' for s in STUDENTS] + [f'detector+S:{d}' for d in DTYPES])
 
 
-def build_restorer(name: str) -> nn.Module:
+def build_benchmark_restorer(name: str) -> nn.Module:
     """Build a restoration network by benchmark name, with random weights, in eval mode.
 
     Args:
-        name (str): ``student-T/S/B``, ``teacher:NAME``, ``nafnet-w32`` or ``restormer``.
+        name (str): ``student-T/S/B`` (optionally ``:training-path`` or ``:bfloat16``),
+            ``teacher:NAME``, ``nafnet-w32`` or ``restormer``.
 
     Returns:
-        nn.Module: The network; takes and returns (N, 3, H, W) RGB.
+        nn.Module: The network (or the wrapper timing one of its paths); takes and
+        returns (N, 3, H, W) RGB.
+
+    Raises:
+        KeyError: If the name is unknown.
     """
-    from mmagic.registry import MODELS
-    from mmengine.registry import DefaultScope
+    from uniremoval_mm.apis import init_restorer
     torch.manual_seed(0)
     if name.startswith('student-'):
-        from uniremoval_mm.models import build_uniremoval_net
         size, _, path = name.split('-', 1)[1].partition(':')
-        net = build_uniremoval_net(size).eval()
+        net = init_restorer(size)
         if path == 'bfloat16':
             return _Bfloat16Path(net).eval()
         return _TrainingPath(net).eval() if path else net
@@ -160,8 +163,7 @@ def build_restorer(name: str) -> nn.Module:
         cfg = dict(type='FrozenTeacher', model=teacher_cfgs()[name], _scope_='mmagic')
     else:
         raise KeyError(f'unknown model {name!r}; choose from {model_names()}')
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        return MODELS.build(cfg).eval()
+    return init_restorer(cfg)
 
 
 class _DetectorTensorForward(nn.Module):
@@ -352,7 +354,7 @@ def _build(name: str, args) -> Tuple[nn.Module, Callable]:
         size, _, dtype = name.partition('+')[2].partition(':')
         model = build_detector(size or None, dtype or 'auto').to(device)
     else:
-        model = build_restorer(name).to(device)
+        model = build_benchmark_restorer(name).to(device)
     for p in model.parameters():
         p.requires_grad_(False)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format

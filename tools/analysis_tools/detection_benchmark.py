@@ -39,17 +39,23 @@ def restorer_config(spec: str) -> dict:
     """The restorer's model config from a type name or a restoration config file.
 
     Args:
-        spec (str): A registered network name (``UniRemovalNetS``) or a config whose
-            ``model.generator`` (a distiller / editor) or ``model`` is the network.
+        spec (str): A registered network name (``UniRemovalNetS``), a student size
+            (``S``), a scoped type (``mmagic.NAFNet``), or a config whose
+            ``model.generator`` (a distiller / editor) or ``model`` is the network (see
+            :func:`uniremoval_mm.utils.network_configs.network_cfg`).
 
     Returns:
         dict: A config buildable from mmdet's scope (type prefixed with ``mmagic.``).
+
+    Raises:
+        FileNotFoundError: If the config file does not exist.
+        ValueError: If the config holds no network or the name is unknown.
     """
-    if not spec.endswith('.py'):
-        return dict(type=spec if '.' in spec else f'mmagic.{spec}')
-    from mmengine.config import Config
-    model = Config.fromfile(spec).model
-    net = model.get('generator', model).to_dict()
+    if '.' in spec and not spec.endswith('.py'):
+        return dict(type=spec)
+    from uniremoval_mm.utils.network_configs import network_cfg
+    net = network_cfg(spec)
+    net.pop('_scope_', None)  # our networks live in mmagic's registry: say so in the type
     if '.' not in net['type']:
         net['type'] = f'mmagic.{net["type"]}'
     return net
@@ -174,7 +180,10 @@ def main(argv=None) -> int:
     if 'restored' in args.modes and not builtin and not args.restorer_checkpoint:
         parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
                      'restorer is the identity)')
-    restorer = None if builtin else restorer_config(args.restorer)
+    try:
+        restorer = None if builtin else restorer_config(args.restorer)
+    except (FileNotFoundError, ValueError) as e:
+        parser.error(f'--restorer: {e}')
     (args.work_dir / 'configs').mkdir(parents=True, exist_ok=True)
     runs = []
     for name in args.sets:

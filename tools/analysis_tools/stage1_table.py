@@ -113,11 +113,11 @@ def _read(path: str, max_side) -> np.ndarray:
 
 def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
     """name -> (own degradation type or '', function on a (1, 3, H, W) tensor)."""
-    from mmagic.registry import MODELS
     from mmengine.registry import DefaultScope
 
+    from uniremoval_mm.apis import init_restorer
     from uniremoval_mm.models import UniRemovalDistiller
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.utils.checkpoint import CheckpointError
     from uniremoval_mm.utils.cli import load_config
     cfg = load_config(args.config)
     model_cfg = cfg.model.to_dict()
@@ -129,16 +129,18 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
         for kind, tcfg in teachers.items():
             if tcfg is None or args.no_teachers:
                 continue
-            teacher = MODELS.build(tcfg).eval()
+            teacher = init_restorer(tcfg)
             name = teacher.model.__class__.__name__ if hasattr(teacher, 'model') else kind
             restorers[f'teacher {name}'] = (kind, teacher)
-        for spec in args.student:
-            name, _, ckpt = spec.partition('=')
-            if not ckpt:
-                raise SystemExit(f'--student {spec!r}: expected NAME=CHECKPOINT')
-            net = MODELS.build(model_cfg['generator']).eval()
-            load_weights(net, ckpt)
-            restorers[f'student {name}'] = ('all', net)
+    for spec in args.student:
+        name, _, ckpt = spec.partition('=')
+        if not ckpt:
+            raise SystemExit(f'--student {spec!r}: expected NAME=CHECKPOINT')
+        try:
+            net = init_restorer(cfg, ckpt)
+        except (ValueError, CheckpointError) as e:
+            raise SystemExit(f'--student {spec!r}: {e}')
+        restorers[f'student {name}'] = ('all', net)
     return restorers
 
 

@@ -52,15 +52,13 @@ def _maxrss_mib() -> float:
 def child(args: argparse.Namespace) -> None:
     """Restore one image in this (fresh) process and print the measurements as JSON."""
     import torch
-    from mmagic.registry import MODELS
 
-    import uniremoval_mm  # noqa: F401  (registers the networks)
-    from uniremoval_mm.apis import tiled_forward
+    from uniremoval_mm.apis import init_restorer, tiled_forward
     if args.threads:
         torch.set_num_threads(args.threads)
     width, height = _size(args.size)
     torch.manual_seed(0)
-    net = MODELS.build(dict(type=args.model, _scope_='mmagic')).eval()
+    net = init_restorer(args.model)
     with torch.no_grad():
         for p in net.parameters():  # a fresh student is the identity: make it compute
             p.add_(torch.randn_like(p) * 0.05)

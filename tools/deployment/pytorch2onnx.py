@@ -40,17 +40,14 @@ def build_student(size: str, checkpoint: Optional[str] = None) -> nn.Module:
     Returns:
         nn.Module: The network.
     """
-    from uniremoval_mm.models import build_uniremoval_net
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.apis import init_restorer
     torch.manual_seed(0)
-    net = build_uniremoval_net(size, zero_init_tail=checkpoint is not None)
+    net = init_restorer(size, checkpoint, overrides=dict(zero_init_tail=checkpoint is not None))
     if checkpoint is None:  # a new network is the identity: perturb it for the check
         for p in net.parameters():
             if not p.detach().any():
                 nn.init.normal_(p, std=0.1)
-    else:
-        load_weights(net, checkpoint)
-    return net.eval()
+    return net
 
 
 def export(net: nn.Module, out: str, shape: Tuple[int, int] = (61, 83),

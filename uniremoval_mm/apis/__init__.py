@@ -1,4 +1,8 @@
-"""Inference helpers: tiled inference for images larger than memory allows."""
+"""Inference: build a restorer and run it on pictures, whole or in tiles."""
+from .inference import AUTO_TILE_SIZE, RestorationError, Restorer, init_restorer, restore_image
 from .tiling import blend_window, tile_starts, tiled_forward
 
-__all__ = ['tiled_forward', 'tile_starts', 'blend_window']
+__all__ = [
+    'init_restorer', 'restore_image', 'Restorer', 'RestorationError', 'AUTO_TILE_SIZE',
+    'tiled_forward', 'tile_starts', 'blend_window'
+]

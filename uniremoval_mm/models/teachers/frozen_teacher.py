@@ -4,26 +4,10 @@ from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmagic.registry import MODELS
-from mmengine.config import Config, ConfigDict
 from torch import Tensor, nn
 
 from ...utils.checkpoint import CheckpointError, load_external_checkpoint, remap_state_dict
-
-
-def _model_cfg(model: Union[dict, str]) -> dict:
-    """A model config, or the generator of an mmagic config file (``'mmagic::...'``)."""
-    if isinstance(model, (dict, ConfigDict)):
-        cfg = dict(model)
-        cfg.setdefault('_scope_', 'mmagic')  # our networks live in mmagic's registry
-        return cfg
-    from mmengine.hub import get_config
-    cfg = get_config(model) if '::' in model else Config.fromfile(model)
-    generator = cfg.get('model', {}).get('generator', None)
-    if generator is None:
-        raise ValueError(f'{model}: has no model.generator to use as a teacher')
-    generator = dict(generator)
-    generator.setdefault('_scope_', cfg.get('default_scope', 'mmagic'))
-    return generator
+from ...utils.network_configs import network_cfg
 
 
 def load_weights(model: nn.Module,
@@ -104,7 +88,7 @@ class FrozenTeacher(nn.Module):
                  clamp: bool = True,
                  input_grad: bool = False) -> None:
         super().__init__()
-        self.model = MODELS.build(_model_cfg(model))
+        self.model = MODELS.build(network_cfg(model, require_generator=True))
         self.checkpoint = checkpoint
         self.clamp = clamp
         self.input_grad = input_grad
