@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional
 
 import torch
+from torch import nn
 
 from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
 
-__all__ = ['CheckpointError', 'file_sha256', 'load_external_checkpoint', 'remap_state_dict']
+__all__ = [
+    'CheckpointError', 'file_sha256', 'load_external_checkpoint', 'load_weights',
+    'remap_state_dict'
+]
 
 
 class CheckpointError(RuntimeError):
@@ -143,3 +147,36 @@ def remap_state_dict(checkpoint: Mapping,
             key = key.replace(old, new)
         out[key] = value
     return out
+
+
+def load_weights(model: nn.Module,
+                 checkpoint: str,
+                 converter: Optional[dict] = None,
+                 strict: bool = True,
+                 trusted: bool = False,
+                 sha256: Optional[str] = None) -> None:
+    """Load a checkpoint from outside into ``model``, as data, with remapped keys.
+
+    Args:
+        model (nn.Module): The network.
+        checkpoint (str): Local path or ``http(s)`` URL.
+        converter (dict, optional): Keyword arguments of
+            :func:`~uniremoval_mm.utils.checkpoint.remap_state_dict`. Defaults to None.
+        strict (bool): Raise if keys do not match. Defaults to True.
+        trusted (bool): Allow arbitrary pickled objects. Defaults to False.
+        sha256 (str, optional): Expected SHA-256 of the file. Defaults to None.
+
+    Raises:
+        CheckpointError: If loading is refused or the keys do not match (``strict``).
+    """
+    raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
+    state = remap_state_dict(raw, **(converter or {}))
+    result = model.load_state_dict(state, strict=False)
+    problems = []
+    if result.missing_keys:
+        problems.append(f'missing {result.missing_keys[:5]}')
+    if result.unexpected_keys:
+        problems.append(f'unexpected {result.unexpected_keys[:5]}')
+    if problems and strict:
+        raise CheckpointError(f'{checkpoint}: keys do not match {type(model).__name__} '
+                              f'({"; ".join(problems)}); set converter= to remap them')

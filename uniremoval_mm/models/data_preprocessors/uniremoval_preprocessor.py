@@ -11,8 +11,8 @@ from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor
 
+from ...utils.checkpoint import load_weights
 from ..students.uniremoval_net import UniRemovalNet
-from ..teachers.frozen_teacher import load_weights
 
 TRAIN_MODES = ('restored', 'raw', 'both')
 RESTORER_DTYPES = ('auto', 'float32', 'bfloat16')

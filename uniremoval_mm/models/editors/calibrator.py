@@ -9,8 +9,8 @@ from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
+from ...utils.checkpoint import load_weights
 from ..losses.utils import build_frozen
-from ..teachers.frozen_teacher import load_weights
 from .utils import missing_local_checkpoint, sample_types
 
 
