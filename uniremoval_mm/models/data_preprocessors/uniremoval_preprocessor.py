@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
+from mmagic.models.utils import set_requires_grad
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -327,8 +328,7 @@ def _cpu_bf16() -> bool:
 
 
 def _freeze(module: torch.nn.Module) -> torch.nn.Module:
-    for p in module.parameters():
-        p.requires_grad_(False)
+    set_requires_grad(module, False)
     return module.eval()
 
 

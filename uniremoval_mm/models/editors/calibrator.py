@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmagic.models.base_models import BaseEditModel
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
@@ -12,11 +13,6 @@ from torch import Tensor
 from ...utils.checkpoint import load_weights
 from ..losses.utils import build_frozen
 from .utils import missing_local_checkpoint, sample_types
-
-
-def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
 
 
 def _resolve_checkpoint(path: str) -> str:
@@ -275,7 +271,7 @@ class UniRemovalCalibrator(BaseEditModel):
         step = int(self.step_counter)
         run_g = step >= self.disc_init_steps and step % self.disc_steps == 0
         if run_g:
-            _set_requires_grad(self.discriminator, False)
+            set_requires_grad(self.discriminator, False)
             with g_wrapper.optim_context(self.generator):
                 restored = self.generator(degraded)
                 parsed, log_g = self.parse_losses(
@@ -286,7 +282,7 @@ class UniRemovalCalibrator(BaseEditModel):
         else:
             with torch.no_grad():
                 restored = self.generator(degraded)
-        _set_requires_grad(self.discriminator, True)
+        set_requires_grad(self.discriminator, True)
         with d_wrapper.optim_context(self.discriminator):
             parsed, log_d = self.parse_losses(self.discriminator_losses(clean, restored))
         d_wrapper.update_params(parsed)

@@ -16,6 +16,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
@@ -137,8 +138,7 @@ class DetectorFeatureExtractor(nn.Module):
                              torch.ones(1, 1, 1), persistent=False)
         self.pad_size_divisor = int(pre.pad_size_divisor)
         self.pad_value = float(pre.pad_value)
-        for p in self.parameters():
-            p.requires_grad_(False)
+        set_requires_grad(self, False)
         super().train(False)
 
     def train(self, mode: bool = True) -> 'DetectorFeatureExtractor':

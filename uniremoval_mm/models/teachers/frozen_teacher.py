@@ -3,6 +3,7 @@ import inspect
 from typing import Dict, Optional, Tuple, Union
 
 import torch
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
@@ -61,8 +62,7 @@ class FrozenTeacher(nn.Module):
         self.input_grad = input_grad
         if checkpoint is not None:
             load_weights(self.model, checkpoint, converter, strict, trusted, sha256)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        set_requires_grad(self.model, False)
         self._takes_features = 'return_features' in inspect.signature(
             self.model.forward).parameters
         super().train(False)
