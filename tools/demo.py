@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import cv2
 import numpy as np
@@ -152,12 +152,12 @@ class Run:
             return {}
 
     def finished(self) -> bool:
-        return bool(self.state().get('finished')) and (self.work_dir / 'last_checkpoint').is_file()
+        return bool(self.state().get('finished')) and self._last() is not None
 
     def command(self) -> List[str]:
         cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(self.config),
                '--work-dir', str(self.work_dir)]
-        if (self.work_dir / 'last_checkpoint').is_file():
+        if self._last() is not None:
             cmd.append('--resume')  # an interrupted run goes on where it stopped
         if self.options:
             cmd += ['--cfg-options'] + self.options
@@ -165,9 +165,12 @@ class Run:
 
     def checkpoint(self) -> Path:
         """The last checkpoint the run saved."""
-        text = (self.work_dir / 'last_checkpoint').read_text().strip()
-        path = Path(text)
-        return path if path.is_absolute() else Path.cwd() / path
+        return Path(self._last()).absolute()
+
+    def _last(self) -> Optional[str]:
+        """The run's latest checkpoint (mmengine's ``last_checkpoint``), if any."""
+        from uniremoval_mm.utils.checkpoint import latest_checkpoint
+        return latest_checkpoint(self.work_dir)
 
 
 class Task:

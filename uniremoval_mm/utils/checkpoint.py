@@ -8,16 +8,17 @@ import os
 import pickle
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, Mapping, Optional, Union
 
 import torch
+from mmengine.runner import find_latest_checkpoint
 from torch import nn
 
 from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
 
 __all__ = [
-    'CheckpointError', 'file_sha256', 'load_external_checkpoint', 'load_weights',
-    'remap_state_dict'
+    'CheckpointError', 'file_sha256', 'latest_checkpoint', 'load_external_checkpoint',
+    'load_weights', 'remap_state_dict'
 ]
 
 
@@ -180,3 +181,23 @@ def load_weights(model: nn.Module,
     if problems and strict:
         raise CheckpointError(f'{checkpoint}: keys do not match {type(model).__name__} '
                               f'({"; ".join(problems)}); set converter= to remap them')
+
+
+def latest_checkpoint(work_dir: Union[str, Path]) -> Optional[str]:
+    """The checkpoint a training run saved last, by its work dir's ``last_checkpoint``.
+
+    mmengine's :func:`~mmengine.runner.find_latest_checkpoint` reads the file; the path
+    it holds is the one the run saw, so a work dir moved (or copied) since is looked in
+    for the same file name.
+
+    Args:
+        work_dir (str | Path): A training run's work dir.
+
+    Returns:
+        str | None: The checkpoint's path; None if ``work_dir`` holds no
+        ``last_checkpoint`` (or is not a folder).
+    """
+    if not (Path(work_dir) / 'last_checkpoint').is_file():
+        return None  # (mmengine's finder would print a line about resuming)
+    last = Path(find_latest_checkpoint(str(work_dir)))
+    return str(last if last.is_file() else Path(work_dir) / last.name)

@@ -1,6 +1,5 @@
 """Stage 2: output distribution calibration on unpaired real photos (GAN + CGCL)."""
 import copy
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -10,19 +9,9 @@ from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from ...utils.checkpoint import load_weights
+from ...utils.checkpoint import latest_checkpoint, load_weights
 from ..losses.utils import build_frozen
 from .utils import missing_local_checkpoint, sample_types
-
-
-def _resolve_checkpoint(path: str) -> str:
-    """A work dir stands for its latest checkpoint (mmengine's ``last_checkpoint``)."""
-    marker = Path(path) / 'last_checkpoint'
-    if Path(path).is_dir() and marker.is_file():
-        last = Path(marker.read_text().strip())
-        # mmengine writes the path as the run saw it; fall back to the same file name here
-        return str(last if last.is_file() else Path(path) / last.name)
-    return path
 
 
 @MODELS.register_module()
@@ -114,7 +103,8 @@ class UniRemovalCalibrator(BaseEditModel):
                          data_preprocessor=data_preprocessor)
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
-            init_checkpoint = _resolve_checkpoint(init_checkpoint)
+            # a stage-1 work dir stands for its latest checkpoint
+            init_checkpoint = latest_checkpoint(init_checkpoint) or init_checkpoint
             if missing_local_checkpoint(init_checkpoint):
                 raise FileNotFoundError(
                     f'model.init_checkpoint: {init_checkpoint} not found (stage 2 starts from '
