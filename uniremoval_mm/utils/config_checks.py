@@ -1,6 +1,6 @@
 """Config mistakes found before anything is built (``tools/train.py`` / ``tools/test.py``).
 
-Each check raises a one-line :class:`~uniremoval_mm.utils.cli.UsageError` naming the
+Each check raises a one-line :class:`~uniremoval_mm.utils.errors.UsageError` naming the
 config field. What a single module can check is checked where it is built (the
 pre-processor's mean/std lengths and scale, the distiller's teacher types, a dataset's
 crop size); what needs two parts of the config at once is here:
@@ -12,7 +12,7 @@ crop size); what needs two parts of the config at once is here:
 """
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from .cli import UsageError
+from .errors import UsageError
 
 IMAGENET_RGB = ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375])
 #: (pattern in the checkpoint path, channel order the weights expect, mean, std) in that
