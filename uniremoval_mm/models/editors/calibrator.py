@@ -10,6 +10,7 @@ from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
 from ...utils.checkpoint import latest_checkpoint, load_weights
+from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
 from .utils import missing_local_checkpoint, sample_types
 
@@ -85,8 +86,7 @@ class UniRemovalCalibrator(BaseEditModel):
                  identity_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=0.5),
                  cgcl: Optional[dict] = dict(type='CGCLLoss', num_degraded_clusters=5,
                                              loss_weight=0.001),
-                 degradation_types: Optional[Sequence[str]] = ('haze', 'rain', 'blur', 'noise',
-                                                               'mixed'),
+                 degradation_types: Optional[Sequence[str]] = DEGRADATION_TYPES,
                  clean_type: str = 'clean',
                  disc_steps: int = 1,
                  disc_init_steps: int = 0,
