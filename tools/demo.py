@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import cv2
 import numpy as np
@@ -40,7 +40,6 @@ DETECTOR_CFG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 STAGE1_CFG = REPO / 'configs' / 'demo' / 'stage1.py'
 STAGE2_CFG = REPO / 'configs' / 'demo' / 'stage2.py'
 DET_CFG = REPO / 'configs' / 'demo' / 'rtmdet-tiny_demo-shapes.py'
-KINDS = ('haze', 'rain', 'blur', 'noise', 'mixed')
 # the released CPU-trained student (docs/model_card.md), shown beside the demo's own runs
 RELEASED = REPO / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
 
@@ -152,12 +151,12 @@ class Run:
             return {}
 
     def finished(self) -> bool:
-        return bool(self.state().get('finished')) and (self.work_dir / 'last_checkpoint').is_file()
+        return bool(self.state().get('finished')) and self._last() is not None
 
     def command(self) -> List[str]:
         cmd = [sys.executable, str(REPO / 'tools' / 'train.py'), str(self.config),
                '--work-dir', str(self.work_dir)]
-        if (self.work_dir / 'last_checkpoint').is_file():
+        if self._last() is not None:
             cmd.append('--resume')  # an interrupted run goes on where it stopped
         if self.options:
             cmd += ['--cfg-options'] + self.options
@@ -165,9 +164,12 @@ class Run:
 
     def checkpoint(self) -> Path:
         """The last checkpoint the run saved."""
-        text = (self.work_dir / 'last_checkpoint').read_text().strip()
-        path = Path(text)
-        return path if path.is_absolute() else Path.cwd() / path
+        return Path(self._last()).absolute()
+
+    def _last(self) -> Optional[str]:
+        """The run's latest checkpoint (mmengine's ``last_checkpoint``), if any."""
+        from uniremoval_mm.utils.checkpoint import latest_checkpoint
+        return latest_checkpoint(self.work_dir)
 
 
 class Task:
@@ -330,12 +332,13 @@ def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) ->
     """One row per degradation: input | stage 1 | stage 2 | released student (when the
     repository has it) | ground truth (demo val pairs)."""
     from uniremoval_mm.apis import init_restorer, restore_image
+    from uniremoval_mm.utils.constants import DEGRADATION_TYPES
     ckpts = [('stage 1', stage1), ('stage 2', stage2)]
     if RELEASED.is_file():
         ckpts.append(('released', RELEASED))
     nets = [init_restorer(STAGE1_CFG, str(ckpt), device) for _, ckpt in ckpts]
     rows = []
-    for kind in KINDS:
+    for kind in DEGRADATION_TYPES:
         lq_path = sorted((Path('data/demo/pairs') / kind / 'lq').glob('*.png'))[0]
         lq = cv2.imread(str(lq_path))
         gt = cv2.imread(str(lq_path.parents[1] / 'gt' / lq_path.name))
@@ -354,9 +357,10 @@ def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) ->
 def detection_pictures(det_ckpt: Path, restorer_ckpt: Path, out_dir: Path,
                        device: str) -> Path:
     """Boxes before | after restoration on one val image per degradation (restore.py)."""
+    from uniremoval_mm.utils.constants import DEGRADATION_TYPES
     picked = out_dir / 'detection_inputs'
     picked.mkdir(parents=True, exist_ok=True)
-    for kind in KINDS:
+    for kind in DEGRADATION_TYPES:
         src = sorted((Path('data/demo/detection') / kind / 'images').glob('*.png'))[0]
         dst = picked / f'{kind}_{src.name}'
         if not dst.exists():

@@ -28,7 +28,8 @@ from uniremoval_mm.apis import AUTO_TILE_SIZE, RestorationError, Restorer  # noq
 from uniremoval_mm.datasets.image_files import IMAGE_EXTS  # noqa: E402
 from uniremoval_mm.datasets.image_files import ImageFileError as FileError  # noqa: E402
 from uniremoval_mm.datasets.image_files import Picture, read_image  # noqa: E402
-from uniremoval_mm.utils.cli import UsageError, run_cli  # noqa: E402
+from uniremoval_mm.utils.cli import run_cli  # noqa: E402
+from uniremoval_mm.utils.errors import UsageError  # noqa: E402
 
 #: Extensions OpenCV writes here; anything else is written as PNG.
 WRITABLE_EXTS = {'.jpg', '.jpeg', '.jpe', '.png', '.bmp', '.tif', '.tiff', '.webp'}

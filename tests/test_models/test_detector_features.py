@@ -98,7 +98,7 @@ def test_conversion_matches_the_detectors_own_data_preprocessor(detector):
     """Restorer-space RGB [0, 1] through the extractor == the pipeline's uint8 BGR image
     through the detector's own data_preprocessor and backbone."""
     _, config, checkpoint = detector
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.utils.checkpoint import load_weights
     det = _build_detector(config)
     load_weights(det, checkpoint, dict(select_prefix=None))
     det.eval()

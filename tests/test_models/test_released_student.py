@@ -57,7 +57,7 @@ def test_it_restores_what_it_was_trained_for(kind, margin):
     from mmengine.registry import TRANSFORMS
 
     from uniremoval_mm.models import build_uniremoval_net
-    from uniremoval_mm.models.teachers.frozen_teacher import load_weights
+    from uniremoval_mm.utils.checkpoint import load_weights
     name = dict(noise='AddNoise', haze='AddHaze')[kind]
     clean = _scene()
     lq = TRANSFORMS.build(dict(type=name, severity=3, seed=0))(

@@ -79,3 +79,15 @@ def test_a_failed_training_stops_the_demo_and_names_its_log(tmp_path):
         demo.run_chains([[demo.Run('broken', bad, tmp_path / 'work', [])]], tmp_path / 'logs',
                         threads=1)
     assert 'no_such_base' in (tmp_path / 'logs' / 'broken.log').read_text()
+
+
+def test_a_run_finds_its_checkpoint_in_a_moved_work_dir(tmp_path):
+    demo = _demo()
+    run = demo.Run('stage1', demo.STAGE1_CFG, tmp_path / 'stage1', [])
+    run.work_dir.mkdir()
+    assert not run.finished() and '--resume' not in run.command()
+    (run.work_dir / 'iter_2.pth').write_bytes(b'')
+    (run.work_dir / 'last_checkpoint').write_text('/elsewhere/stage1/iter_2.pth')
+    run.progress.write_text(json.dumps(dict(finished=True)))
+    assert run.finished() and '--resume' in run.command()
+    assert run.checkpoint() == run.work_dir / 'iter_2.pth'

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from uniremoval_mm.models import UniRemovalNetT
-from uniremoval_mm.utils.cli import UsageError
+from uniremoval_mm.utils.errors import UsageError
 from ..bad_inputs import (make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png,
                           write_corpus)
 from ..conftest import REPO_ROOT

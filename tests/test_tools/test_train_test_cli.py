@@ -79,7 +79,8 @@ def test_amp_without_gpu_is_a_clear_error(trained):
 def test_slurm_launch_without_gpu_is_a_clear_error(trained):
     import torch
 
-    from uniremoval_mm.utils.cli import UsageError, load_config
+    from uniremoval_mm.utils.cli import load_config
+    from uniremoval_mm.utils.errors import UsageError
     if torch.cuda.is_available():
         pytest.skip('a GPU is present: distributed launch is valid here')
     config, _ = trained

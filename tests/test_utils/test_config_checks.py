@@ -12,8 +12,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import uniremoval_mm  # noqa: F401
-from uniremoval_mm.utils.cli import UsageError, run_cli
+from uniremoval_mm.utils.cli import run_cli
 from uniremoval_mm.utils.config_checks import check_config
+from uniremoval_mm.utils.errors import UsageError
 from ..conftest import REPO_ROOT
 
 FASTER = 'configs/detection/faster-rcnn_r50_fpn_uniremoval-s_dawn-fog.py'

@@ -348,6 +348,8 @@ def measure(name: str, sizes: Sequence[Tuple[int, int]], args) -> dict:
 
 def _build(name: str, args) -> Tuple[nn.Module, Callable]:
     """The model of benchmark ``name`` on ``--device``, frozen, and what to call."""
+    from mmagic.models.utils import set_requires_grad
+
     import uniremoval_mm  # noqa: F401  (registers our models)
     device = torch.device(args.device)
     if name.startswith('detector'):
@@ -355,8 +357,7 @@ def _build(name: str, args) -> Tuple[nn.Module, Callable]:
         model = build_detector(size or None, dtype or 'auto').to(device)
     else:
         model = build_benchmark_restorer(name).to(device)
-    for p in model.parameters():
-        p.requires_grad_(False)
+    set_requires_grad(model, False)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     return model, torch.compile(model) if args.compile else model

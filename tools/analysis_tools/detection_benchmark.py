@@ -31,7 +31,6 @@ from typing import Dict, List, Optional
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a clone, uninstalled
 
-SETS = ('clean', 'haze', 'rain', 'blur', 'noise', 'mixed')
 MODES = ('raw', 'restored')
 
 
@@ -156,6 +155,7 @@ def _fmt(value) -> str:
 
 
 def main(argv=None) -> int:
+    from uniremoval_mm.utils.constants import DEGRADATION_TYPES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', type=Path, help='detector config')
     parser.add_argument('checkpoint', help='detector checkpoint')
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
                         help='network type, or a restoration config (its model.generator)')
     parser.add_argument('--restorer-checkpoint', help='restorer / stage-1 checkpoint')
     parser.add_argument('--data-root', type=Path, default=Path('data/demo/detection'))
-    parser.add_argument('--sets', nargs='+', default=list(SETS))
+    parser.add_argument('--sets', nargs='+', default=['clean', *DEGRADATION_TYPES])
     parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES))
     parser.add_argument('--label', default='benchmark', help='name of the json / md files')
     parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/detection_benchmark'))

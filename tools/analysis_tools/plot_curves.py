@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
-from uniremoval_mm.utils.cli import UsageError, run_cli  # noqa: E402
+from uniremoval_mm.utils.cli import run_cli  # noqa: E402
+from uniremoval_mm.utils.errors import UsageError  # noqa: E402
 
 DEFAULT_KEYS = ('sup.loss_pix', 'loss')
 

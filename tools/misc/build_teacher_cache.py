@@ -43,6 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _settings(cfg, args) -> dict:
+    from uniremoval_mm.utils.constants import DEGRADATION_TYPES
     if 'teacher_cache' not in cfg:
         raise SystemExit(f'{args.config}: has no teacher_cache dict (photo_root, out, '
                          'samples_per_type, crop_size, seed, degradation_types)')
@@ -57,7 +58,7 @@ def _settings(cfg, args) -> dict:
         tc['samples_per_type'] = args.samples_per_type
     tc.setdefault('seed', 0)
     tc.setdefault('degradation_types', list(cfg.model.get('degradation_types')
-                                            or ('haze', 'rain', 'blur', 'noise', 'mixed')))
+                                            or DEGRADATION_TYPES))
     tc.setdefault('degradations', None)
     return json.loads(json.dumps(tc, default=str))
 

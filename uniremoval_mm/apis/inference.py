@@ -19,7 +19,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from ..utils.checkpoint import CheckpointError
+from ..utils.checkpoint import CheckpointError, load_weights
 from ..utils.network_configs import network_cfg
 
 __all__ = ['AUTO_TILE_SIZE', 'RestorationError', 'Restorer', 'init_restorer', 'restore_image']
@@ -67,7 +67,6 @@ def init_restorer(config_or_name: Union[str, Path, Config, dict],
     from mmagic.registry import MODELS
 
     import uniremoval_mm  # noqa: F401  (registers the networks)
-    from ..models.teachers.frozen_teacher import load_weights
     cfg = network_cfg(config_or_name, overrides)
     try:
         net = MODELS.build(cfg)

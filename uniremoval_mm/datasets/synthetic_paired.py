@@ -5,9 +5,8 @@ from typing import List, Optional, Sequence
 from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 
+from ..utils.constants import DEGRADATION_TYPES
 from .checks import check_mode, checked_images, pipeline_min_size, report_skipped
-
-DEGRADATION_TYPES = ('haze', 'rain', 'blur', 'noise', 'mixed')
 
 
 @DATASETS.register_module()

@@ -8,13 +8,18 @@ import os
 import pickle
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Iterable, Mapping, Optional, Union
 
 import torch
+from mmengine.runner import find_latest_checkpoint
+from torch import nn
 
 from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
 
-__all__ = ['CheckpointError', 'file_sha256', 'load_external_checkpoint', 'remap_state_dict']
+__all__ = [
+    'CheckpointError', 'file_sha256', 'latest_checkpoint', 'load_external_checkpoint',
+    'load_weights', 'remap_state_dict'
+]
 
 
 class CheckpointError(RuntimeError):
@@ -143,3 +148,56 @@ def remap_state_dict(checkpoint: Mapping,
             key = key.replace(old, new)
         out[key] = value
     return out
+
+
+def load_weights(model: nn.Module,
+                 checkpoint: str,
+                 converter: Optional[dict] = None,
+                 strict: bool = True,
+                 trusted: bool = False,
+                 sha256: Optional[str] = None) -> None:
+    """Load a checkpoint from outside into ``model``, as data, with remapped keys.
+
+    Args:
+        model (nn.Module): The network.
+        checkpoint (str): Local path or ``http(s)`` URL.
+        converter (dict, optional): Keyword arguments of
+            :func:`~uniremoval_mm.utils.checkpoint.remap_state_dict`. Defaults to None.
+        strict (bool): Raise if keys do not match. Defaults to True.
+        trusted (bool): Allow arbitrary pickled objects. Defaults to False.
+        sha256 (str, optional): Expected SHA-256 of the file. Defaults to None.
+
+    Raises:
+        CheckpointError: If loading is refused or the keys do not match (``strict``).
+    """
+    raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
+    state = remap_state_dict(raw, **(converter or {}))
+    result = model.load_state_dict(state, strict=False)
+    problems = []
+    if result.missing_keys:
+        problems.append(f'missing {result.missing_keys[:5]}')
+    if result.unexpected_keys:
+        problems.append(f'unexpected {result.unexpected_keys[:5]}')
+    if problems and strict:
+        raise CheckpointError(f'{checkpoint}: keys do not match {type(model).__name__} '
+                              f'({"; ".join(problems)}); set converter= to remap them')
+
+
+def latest_checkpoint(work_dir: Union[str, Path]) -> Optional[str]:
+    """The checkpoint a training run saved last, by its work dir's ``last_checkpoint``.
+
+    mmengine's :func:`~mmengine.runner.find_latest_checkpoint` reads the file; the path
+    it holds is the one the run saw, so a work dir moved (or copied) since is looked in
+    for the same file name.
+
+    Args:
+        work_dir (str | Path): A training run's work dir.
+
+    Returns:
+        str | None: The checkpoint's path; None if ``work_dir`` holds no
+        ``last_checkpoint`` (or is not a folder).
+    """
+    if not (Path(work_dir) / 'last_checkpoint').is_file():
+        return None  # (mmengine's finder would print a line about resuming)
+    last = Path(find_latest_checkpoint(str(work_dir)))
+    return str(last if last.is_file() else Path(work_dir) / last.name)

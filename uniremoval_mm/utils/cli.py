@@ -10,15 +10,18 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-import uniremoval_mm  # noqa: F401  (registers our modules, applies the compat shims)
+from .config_checks import check_config
+from .errors import UsageError
+
+__all__ = [
+    'AMP_WRAPPERS', 'UsageError', 'add_result_dump', 'add_runner_arguments', 'build_runner',
+    'enable_visualization', 'load_config', 'parse_runner_arguments', 'run_cli',
+    'strip_training', 'use_paired_folder'
+]
 
 #: What ``--amp`` turns each optimiser wrapper into (the NaN/Inf guard keeps guarding).
 AMP_WRAPPERS = dict(OptimWrapper='AmpOptimWrapper',
                     NonFiniteGuardOptimWrapper='NonFiniteGuardAmpOptimWrapper')
-
-
-class UsageError(ValueError):
-    """A mistake in the command line or the config: the tools print it as one line."""
 
 
 def add_runner_arguments(parser, cfg_options_example: str) -> None:
@@ -101,7 +104,6 @@ def load_config(path: str,
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
-    from .config_checks import check_config
     check_config(cfg)  # one-line errors naming the field, before anything is built
     if amp:
         _enable_amp(cfg)

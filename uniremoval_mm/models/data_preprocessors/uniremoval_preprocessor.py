@@ -1,18 +1,19 @@
 """UniRemovalPreprocessor: restore every image before any MMDetection detector sees it."""
 import copy
-import warnings
 from functools import lru_cache, partial
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
+from mmagic.models.utils import set_requires_grad
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
 from torch import Tensor
 
+from ...utils.checkpoint import load_weights
+from ...utils.config_checks import check_preprocessor_normalisation
 from ..students.uniremoval_net import UniRemovalNet
-from ..teachers.frozen_teacher import load_weights
 
 TRAIN_MODES = ('restored', 'raw', 'both')
 RESTORER_DTYPES = ('auto', 'float32', 'bfloat16')
@@ -103,11 +104,11 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                  keep_restored: bool = False,
                  restorer_dtype: str = 'auto',
                  **kwargs) -> None:
-        _check_normalisation(kwargs, input_channel_order)
-        super().__init__(**kwargs)
         if input_channel_order not in ('bgr', 'rgb'):
             raise ValueError("data_preprocessor.input_channel_order must be 'bgr' or 'rgb', "
                              f'got {input_channel_order!r}')
+        check_preprocessor_normalisation(kwargs, input_channel_order)
+        super().__init__(**kwargs)
         if train_mode not in TRAIN_MODES:
             raise ValueError(f'data_preprocessor.train_mode must be one of {TRAIN_MODES}, '
                              f'got {train_mode!r}')
@@ -327,8 +328,7 @@ def _cpu_bf16() -> bool:
 
 
 def _freeze(module: torch.nn.Module) -> torch.nn.Module:
-    for p in module.parameters():
-        p.requires_grad_(False)
+    set_requires_grad(module, False)
     return module.eval()
 
 
@@ -344,56 +344,3 @@ def _check_tile(tile: Optional[dict]) -> Optional[dict]:
         raise ValueError('data_preprocessor.tile needs int size >= 16 and 0 <= overlap < '
                          f'size / 2, got size={size!r}, overlap={overlap!r}')
     return dict(size=size, overlap=overlap)
-
-
-def _check_normalisation(kwargs: dict, input_channel_order: str) -> None:
-    """Catch normalisation settings that cannot match what a detector expects.
-
-    Errors (one line, naming the field): mean without std or std without mean; not 1
-    or 3 values, or different lengths; a std that is not > 0; mean/std on the 0-1
-    scale (mmdet normalises 0-255 images); ``bgr_to_rgb`` and ``rgb_to_bgr`` both set;
-    ``pad_size_divisor`` < 1. Warnings: a channel flip that undoes
-    ``input_channel_order='rgb'``, a mean whose order looks the other way round than
-    the images the detector gets. (The mean/std a pretrained backbone expects is
-    checked against the whole config by ``uniremoval_mm.utils.config_checks``.)
-    """
-    mean, std = kwargs.get('mean'), kwargs.get('std')
-    if (mean is None) != (std is None):
-        raise ValueError(f'data_preprocessor.mean={mean} and data_preprocessor.std={std}: '
-                         'give both (the detector normalises with them) or neither')
-    if mean is not None:
-        if len(mean) not in (1, 3) or len(std) != len(mean):
-            raise ValueError(f'data_preprocessor.mean ({len(mean)} values) and .std '
-                             f'({len(std)} values) need 3 values each (or 1 each)')
-        if any(float(v) <= 0 for v in std):
-            raise ValueError(f'data_preprocessor.std={list(std)}: every value must be > 0')
-    if kwargs.get('bgr_to_rgb') and kwargs.get('rgb_to_bgr'):
-        raise ValueError('data_preprocessor.bgr_to_rgb and data_preprocessor.rgb_to_bgr are '
-                         'both True: set at most one')
-    divisor = kwargs.get('pad_size_divisor', 1)
-    if not isinstance(divisor, int) or divisor < 1:
-        raise ValueError(f'data_preprocessor.pad_size_divisor must be an int >= 1, got '
-                         f'{divisor!r}')
-    for name, limit in (('mean', 1.0), ('std', 0.999)):  # std 1 (caffe style) is fine
-        values = kwargs.get(name)
-        if values is not None and max(abs(float(v)) for v in values) <= limit \
-                and any(float(v) != 0 for v in values):
-            raise ValueError(
-                f'data_preprocessor.{name}={list(values)} is on the 0-1 scale, but mmdet '
-                'normalises 0-255 images (e.g. mean=[123.675, 116.28, 103.53]); the '
-                'restorer\'s 0-1 range is internal')
-    if kwargs.get('bgr_to_rgb') and input_channel_order == 'rgb':
-        warnings.warn("data_preprocessor.bgr_to_rgb=True with input_channel_order='rgb' "
-                      'turns the RGB images into BGR before normalisation: set one of them '
-                      'to match your pipeline')
-    elif mean is not None and len(mean) == 3 and not kwargs.get('rgb_to_bgr'):
-        seen = 'rgb' if (input_channel_order == 'rgb') != bool(kwargs.get('bgr_to_rgb')) \
-            else 'bgr'
-        # ImageNet / COCO statistics fall from red to blue: in BGR order they rise
-        looks = 'rgb' if mean[0] > mean[1] > mean[2] else 'bgr' if mean[0] < mean[1] < mean[
-            2] else None
-        if looks is not None and looks != seen:
-            warnings.warn(f'data_preprocessor.mean={list(mean)} looks {looks.upper()}-ordered '
-                          f'but the detector gets {seen.upper()} images (input_channel_order='
-                          f"'{input_channel_order}', bgr_to_rgb={bool(kwargs.get('bgr_to_rgb'))})"
-                          ': check bgr_to_rgb')

@@ -1,32 +1,18 @@
 """Stage 2: output distribution calibration on unpaired real photos (GAN + CGCL)."""
 import copy
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmagic.models.base_models import BaseEditModel
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
+from ...utils.checkpoint import latest_checkpoint, load_weights
+from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
-from ..teachers.frozen_teacher import load_weights
 from .utils import missing_local_checkpoint, sample_types
-
-
-def _set_requires_grad(module: torch.nn.Module, flag: bool) -> None:
-    for p in module.parameters():
-        p.requires_grad_(flag)
-
-
-def _resolve_checkpoint(path: str) -> str:
-    """A work dir stands for its latest checkpoint (mmengine's ``last_checkpoint``)."""
-    marker = Path(path) / 'last_checkpoint'
-    if Path(path).is_dir() and marker.is_file():
-        last = Path(marker.read_text().strip())
-        # mmengine writes the path as the run saw it; fall back to the same file name here
-        return str(last if last.is_file() else Path(path) / last.name)
-    return path
 
 
 @MODELS.register_module()
@@ -100,8 +86,7 @@ class UniRemovalCalibrator(BaseEditModel):
                  identity_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=0.5),
                  cgcl: Optional[dict] = dict(type='CGCLLoss', num_degraded_clusters=5,
                                              loss_weight=0.001),
-                 degradation_types: Optional[Sequence[str]] = ('haze', 'rain', 'blur', 'noise',
-                                                               'mixed'),
+                 degradation_types: Optional[Sequence[str]] = DEGRADATION_TYPES,
                  clean_type: str = 'clean',
                  disc_steps: int = 1,
                  disc_init_steps: int = 0,
@@ -118,7 +103,8 @@ class UniRemovalCalibrator(BaseEditModel):
                          data_preprocessor=data_preprocessor)
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
-            init_checkpoint = _resolve_checkpoint(init_checkpoint)
+            # a stage-1 work dir stands for its latest checkpoint
+            init_checkpoint = latest_checkpoint(init_checkpoint) or init_checkpoint
             if missing_local_checkpoint(init_checkpoint):
                 raise FileNotFoundError(
                     f'model.init_checkpoint: {init_checkpoint} not found (stage 2 starts from '
@@ -275,7 +261,7 @@ class UniRemovalCalibrator(BaseEditModel):
         step = int(self.step_counter)
         run_g = step >= self.disc_init_steps and step % self.disc_steps == 0
         if run_g:
-            _set_requires_grad(self.discriminator, False)
+            set_requires_grad(self.discriminator, False)
             with g_wrapper.optim_context(self.generator):
                 restored = self.generator(degraded)
                 parsed, log_g = self.parse_losses(
@@ -286,7 +272,7 @@ class UniRemovalCalibrator(BaseEditModel):
         else:
             with torch.no_grad():
                 restored = self.generator(degraded)
-        _set_requires_grad(self.discriminator, True)
+        set_requires_grad(self.discriminator, True)
         with d_wrapper.optim_context(self.discriminator):
             parsed, log_d = self.parse_losses(self.discriminator_losses(clean, restored))
         d_wrapper.update_params(parsed)

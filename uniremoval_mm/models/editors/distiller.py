@@ -8,7 +8,7 @@ from mmagic.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
-from ...datasets.synthetic_paired import DEGRADATION_TYPES
+from ...utils.constants import DEGRADATION_TYPES
 from ...utils.teacher_configs import resolve_teachers
 from .utils import sample_types
 

@@ -16,13 +16,14 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import ImgDataPreprocessor
 from torch import Tensor, nn
 
-from ..teachers.frozen_teacher import load_weights
+from ...utils.checkpoint import load_weights
 
 TAP_PATTERN = re.compile(r'^(backbone|neck)\.(\d+)$')
 #: Keyword arguments of ``remap_state_dict`` for an mmdet checkpoint: take its
@@ -70,9 +71,9 @@ class DetectorFeatureExtractor(nn.Module):
             or a config dict (a full config with ``model``, or the model dict itself).
         checkpoint (str, optional): Path or URL of the detector's weights (an mmdet /
             mmengine checkpoint), loaded as data (``weights_only``; mmengine's logging
-            types allowed) by :func:`~uniremoval_mm.models.teachers.frozen_teacher.
-            load_weights`. None keeps a randomly initialised detector (with a warning):
-            for tests only. Defaults to None.
+            types allowed) by :func:`~uniremoval_mm.utils.checkpoint.load_weights`.
+            None keeps a randomly initialised detector (with a warning): for tests
+            only. Defaults to None.
         converter (dict, optional): Keyword arguments of ``remap_state_dict`` for the
             checkpoint. Defaults to None (:data:`DETECTOR_CONVERTER`).
         strict (bool): Require the checkpoint's keys to match the detector. Defaults to
@@ -137,8 +138,7 @@ class DetectorFeatureExtractor(nn.Module):
                              torch.ones(1, 1, 1), persistent=False)
         self.pad_size_divisor = int(pre.pad_size_divisor)
         self.pad_value = float(pre.pad_value)
-        for p in self.parameters():
-            p.requires_grad_(False)
+        set_requires_grad(self, False)
         super().train(False)
 
     def train(self, mode: bool = True) -> 'DetectorFeatureExtractor':

@@ -3,44 +3,12 @@ import inspect
 from typing import Dict, Optional, Tuple, Union
 
 import torch
+from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
-from ...utils.checkpoint import CheckpointError, load_external_checkpoint, remap_state_dict
+from ...utils.checkpoint import load_weights
 from ...utils.network_configs import network_cfg
-
-
-def load_weights(model: nn.Module,
-                 checkpoint: str,
-                 converter: Optional[dict] = None,
-                 strict: bool = True,
-                 trusted: bool = False,
-                 sha256: Optional[str] = None) -> None:
-    """Load a checkpoint from outside into ``model``, as data, with remapped keys.
-
-    Args:
-        model (nn.Module): The network.
-        checkpoint (str): Local path or ``http(s)`` URL.
-        converter (dict, optional): Keyword arguments of
-            :func:`~uniremoval_mm.utils.checkpoint.remap_state_dict`. Defaults to None.
-        strict (bool): Raise if keys do not match. Defaults to True.
-        trusted (bool): Allow arbitrary pickled objects. Defaults to False.
-        sha256 (str, optional): Expected SHA-256 of the file. Defaults to None.
-
-    Raises:
-        CheckpointError: If loading is refused or the keys do not match (``strict``).
-    """
-    raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
-    state = remap_state_dict(raw, **(converter or {}))
-    result = model.load_state_dict(state, strict=False)
-    problems = []
-    if result.missing_keys:
-        problems.append(f'missing {result.missing_keys[:5]}')
-    if result.unexpected_keys:
-        problems.append(f'unexpected {result.unexpected_keys[:5]}')
-    if problems and strict:
-        raise CheckpointError(f'{checkpoint}: keys do not match {type(model).__name__} '
-                              f'({"; ".join(problems)}); set converter= to remap them')
 
 
 @MODELS.register_module()
@@ -94,8 +62,7 @@ class FrozenTeacher(nn.Module):
         self.input_grad = input_grad
         if checkpoint is not None:
             load_weights(self.model, checkpoint, converter, strict, trusted, sha256)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
+        set_requires_grad(self.model, False)
         self._takes_features = 'return_features' in inspect.signature(
             self.model.forward).parameters
         super().train(False)

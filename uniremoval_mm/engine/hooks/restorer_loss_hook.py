@@ -3,7 +3,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from .uniremoval_preprocessor import attach_restorer_losses
+from ...models.data_preprocessors.uniremoval_preprocessor import attach_restorer_losses
 
 
 @HOOKS.register_module()
