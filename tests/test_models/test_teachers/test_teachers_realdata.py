@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from ..conftest import REPO_ROOT
+from ...conftest import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location(
     'check_teachers', REPO_ROOT / 'tools' / 'analysis_tools' / 'check_teachers.py')

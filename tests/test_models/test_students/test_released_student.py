@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ..conftest import REPO_ROOT
+from ...conftest import REPO_ROOT
 
 RELEASED = REPO_ROOT / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
 EXTRACTOR = REPO_ROOT / 'checkpoints' / 'uniremoval-net-t_extractor.pth'

@@ -179,7 +179,7 @@ def test_prototypes_separate_held_out_clean_from_degraded_real_photos(realdata):
     separates only weakly; training it is what stage 2 adds."""
     from mmengine.config import Config
 
-    from ..conftest import REPO_ROOT
+    from ...conftest import REPO_ROOT
     cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'uniremoval_stage2.py'))
     root, test_files = realdata / 'unpaired', cfg.test_files
     kinds = ['hazy', 'rainy', 'blurry', 'noisy', 'mixed']

@@ -10,7 +10,7 @@ import torch
 from uniremoval_mm.models import DnCNN, FrozenTeacher, PReNet, UniRemovalNetT
 from uniremoval_mm.models.losses.utils import build_frozen
 from uniremoval_mm.utils.checkpoint import CheckpointError, remap_state_dict
-from ..helpers import CodeRunningPayload
+from ...helpers import CodeRunningPayload
 
 
 def _save_state(path: Path, model: torch.nn.Module, prefix: str = '', wrap=None) -> Path:
