@@ -159,3 +159,122 @@ def write_random_photos(root: Path, sizes: Sequence[Tuple[int, int]], seed: int 
     for i, (h, w) in enumerate(sizes):
         cv2.imwrite(str(root / f'p{i}.png'), rng.integers(0, 256, (h, w, 3), np.uint8))
     return root
+
+
+def make_unpaired_folders(root: Path, sizes: Sequence[Tuple[int, int]] = ((200, 230), (97, 120)),
+                          kinds: Sequence[str] = ('hazy', 'rainy', 'blurry', 'noisy', 'mixed',
+                                                  'clean')) -> Path:
+    """Write blurred random photos in the unpaired layout (``<kind>/0.png``...) of stage 2.
+
+    Args:
+        root (Path): Folder to create; gets one sub-folder per kind.
+        sizes (Sequence[tuple[int, int]]): (H, W) of the photos of each kind.
+        kinds (Sequence[str]): The sub-folders, named as configs/uniremoval_stage2.py's.
+
+    Returns:
+        Path: ``root``.
+    """
+    rng = np.random.default_rng(0)
+    for k, kind in enumerate(kinds):
+        (root / kind).mkdir(parents=True)
+        for i, (h, w) in enumerate(sizes):
+            img = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
+            img = cv2.GaussianBlur(img, (0, 0), 3 + k)
+            cv2.imwrite(str(root / kind / f'{i}.png'), img)
+    return root
+
+
+# Tiny models: a UniRemovalNet of width 4, the teachers and discriminator to go with it.
+TINY_STUDENT = dict(type='UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
+TINY_TEACHERS = dict(
+    haze=dict(type='FrozenTeacher', model=dict(type='DarkChannelPrior', patch=5, radius=4)),
+    noise=dict(type='FrozenTeacher', model=dict(type='DnCNN', depth=3, channels=4)),
+    blur=None)
+TINY_DISCRIMINATOR = dict(type='SNPatchDiscriminator', base_channels=4, num_conv=2)
+#: mmagic's pre-processor of the editors: uint8 in, [0, 1] out.
+EDITOR_PREPROCESSOR = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
+
+
+def paired_batch(types: Sequence[str], size: Tuple[int, int] = (29, 35), seed: int = 0) -> dict:
+    """A distiller batch: per type, a random uint8 ``gt_img`` and a washed-out input."""
+    import torch
+    from mmagic.structures import DataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for kind in types:
+        gt = torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8)
+        lq = (gt.float() * 0.6 + 80).clamp(0, 255).to(torch.uint8)
+        sample = DataSample(gt_img=gt, metainfo=dict(degradation_type=kind))
+        inputs.append(lq)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def unpaired_batch(types: Sequence[str], size: Tuple[int, int] = (29, 35),
+                   seed: int = 0) -> dict:
+    """A calibrator batch: per type, a random uint8 image and no ground truth."""
+    import torch
+    from mmagic.structures import DataSample
+    g = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8) for _ in types]
+    samples = [DataSample(metainfo=dict(degradation_type=t)) for t in types]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def _build_mmagic(cfg: dict):
+    import torch
+    from mmagic.registry import MODELS
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        torch.manual_seed(0)
+        return MODELS.build(cfg)
+
+
+def build_distiller(**kwargs):
+    """A tiny UniRemovalDistiller (seed 0); ``kwargs`` override its config."""
+    return _build_mmagic(dict(dict(type='UniRemovalDistiller', generator=TINY_STUDENT,
+                                   teachers=TINY_TEACHERS,
+                                   data_preprocessor=EDITOR_PREPROCESSOR), **kwargs))
+
+
+def build_calibrator(**kwargs):
+    """A tiny UniRemovalCalibrator (seed 0); ``kwargs`` override its config."""
+    return _build_mmagic(dict(dict(type='UniRemovalCalibrator', generator=TINY_STUDENT,
+                                   discriminator=TINY_DISCRIMINATOR,
+                                   data_preprocessor=EDITOR_PREPROCESSOR), **kwargs))
+
+
+#: mmdet's usual data pre-processing (ImageNet mean/std, BGR pipeline, padding to 32).
+DET_PREPROCESS = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                      bgr_to_rgb=True, pad_size_divisor=32)
+#: A tiny restorer for UniRemovalPreprocessor (mmagic scope named: it is built under mmdet's).
+TINY_RESTORER = dict(TINY_STUDENT, type='mmagic.UniRemovalNet')
+
+
+def det_batch(sizes: Sequence[Tuple[int, int]] = ((37, 53), (30, 41)), seed: int = 0) -> dict:
+    """A detection batch: random uint8 images of the given (H, W), one box each."""
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for h, w in sizes:
+        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
+        s = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                        scale_factor=(1.0, 1.0)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[2., 3., 20., 25.]]),
+                                      labels=torch.tensor([1]))
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def build_preprocessor(**kwargs):
+    """A UniRemovalPreprocessor with :data:`TINY_RESTORER` and :data:`DET_PREPROCESS`
+    (seed 0); ``kwargs`` add to its config."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        torch.manual_seed(0)
+        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY_RESTORER,
+                                 **DET_PREPROCESS, **kwargs))

@@ -6,26 +6,13 @@ import sys
 from collections import Counter
 
 import cv2
-import numpy as np
 import torch
 from mmengine.config import Config
 
 from ..conftest import REPO_ROOT
-from ..helpers import make_paired_folder
+from ..helpers import make_paired_folder, make_unpaired_folders
 
 CONFIG = REPO_ROOT / 'configs' / 'uniremoval_stage2.py'
-KINDS = ('hazy', 'rainy', 'blurry', 'noisy', 'mixed', 'clean')
-
-
-def _unpaired(root, sizes=((200, 230), (97, 120))):
-    rng = np.random.default_rng(0)
-    for k, kind in enumerate(KINDS):
-        (root / kind).mkdir(parents=True)
-        for i, (h, w) in enumerate(sizes):
-            img = rng.integers(0, 256, (h, w, 3)).astype(np.uint8)
-            img = cv2.GaussianBlur(img, (0, 0), 3 + k)
-            cv2.imwrite(str(root / kind / f'{i}.png'), img)
-    return root
 
 
 def test_defaults_use_real_photos_when_present_and_keep_dawn_out():
@@ -88,7 +75,7 @@ def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tm
     torch.save({'state_dict': {f'generator.{k}': v for k, v in student.state_dict().items()}},
                stage1 / 'iter_7.pth')
     (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_7.pth'))
-    photos = _unpaired(tmp_path / 'unpaired')
+    photos = make_unpaired_folders(tmp_path / 'unpaired')
     make_paired_folder(tmp_path / 'extra_clean', [(64, 80)], lq_dir='x', gt_dir='train')
     work = tmp_path / 'work'
     overrides = [

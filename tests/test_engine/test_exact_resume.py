@@ -10,8 +10,7 @@ import sys
 import torch
 
 from ..conftest import REPO_ROOT
-from ..helpers import make_paired_folder
-from ..test_configs.test_stage2_config import _unpaired
+from ..helpers import make_paired_folder, make_unpaired_folders
 
 TOTAL, CUT = 4, 2
 
@@ -84,7 +83,7 @@ def test_stage2_resume_is_exact_with_both_optimisers(tmp_path):
     torch.save({'state_dict': {f'generator.{k}': v
                                for k, v in build_uniremoval_net('T').state_dict().items()}},
                ckpt)
-    photos = _unpaired(tmp_path / 'unpaired')
+    photos = make_unpaired_folders(tmp_path / 'unpaired')
     make_paired_folder(tmp_path / 'extra_clean', [(64, 80)], lq_dir='x', gt_dir='train')
     overrides = [f'model.init_checkpoint={ckpt}', 'model.generator.type=UniRemovalNetT',
                  'model.discriminator.base_channels=8',

@@ -6,6 +6,7 @@ from mmengine.registry import OPTIM_WRAPPERS
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.engine import NonFiniteGuardOptimWrapper
+from ..helpers import build_distiller, paired_batch
 
 
 def _wrapper(max_skips=2, **kwargs):
@@ -72,12 +73,11 @@ def test_invalid_max_skips():
 def test_a_nan_batch_through_the_stage1_distiller_is_skipped():
     """NaN pixels reach the network (a float pipeline, a broken transform): the losses
     are not finite, the step is skipped, nothing moves, the next batch trains."""
-    from ..test_models.test_distiller import _batch, _model
-    model = _model()
+    model = build_distiller()
     wrapper = NonFiniteGuardOptimWrapper(
         optimizer=torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
                                    lr=1e-3), max_skips=3)
-    data = model.data_preprocessor(_batch(['haze', 'noise', 'blur']), True)
+    data = model.data_preprocessor(paired_batch(['haze', 'noise', 'blur']), True)
     data['inputs'][0, :, 2, 2] = float('nan')
     before = [p.detach().clone() for p in model.generator.parameters()]
     losses = model(**data, mode='loss')
@@ -86,6 +86,6 @@ def test_a_nan_batch_through_the_stage1_distiller_is_skipped():
     wrapper.update_params(parsed)
     assert wrapper.skipped == 1
     assert all(torch.equal(a, p) for a, p in zip(before, model.generator.parameters()))
-    model.train_step(_batch(['haze', 'noise', 'blur']), wrapper)
+    model.train_step(paired_batch(['haze', 'noise', 'blur']), wrapper)
     assert wrapper.skipped == 1
     assert not all(torch.equal(a, p) for a, p in zip(before, model.generator.parameters()))

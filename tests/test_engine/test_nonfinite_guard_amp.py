@@ -14,6 +14,7 @@ from mmengine.registry import OPTIM_WRAPPERS
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.engine import NonFiniteGuardAmpOptimWrapper
+from ..helpers import build_calibrator, unpaired_batch
 
 
 @pytest.fixture(autouse=True)
@@ -139,22 +140,20 @@ def test_invalid_limits():
 def test_gan_stage_both_players_under_amp():
     """Stage 2 with a guarded AMP wrapper per player: a NaN batch is skipped by both
     guards; an overflow in the discriminator is the scaler's skip, for it alone."""
-    from ..test_models.test_calibrator import _batch
-    from ..test_models.test_calibrator import _model as calibrator
-    model = calibrator()
+    model = build_calibrator()
     optim = OptimWrapperDict(
         generator=_wrapper(model.generator.parameters(), dtype='bfloat16', max_skips=5),
         discriminator=_wrapper(model.discriminator.parameters(), dtype='bfloat16',
                                max_skips=5))
     for w in optim.values():
         w.optimizer = torch.optim.Adam(w.optimizer.param_groups[0]['params'], lr=1e-3)
-    model.train_step(_batch(['haze', 'clean', 'rain']), optim)  # a normal AMP step
+    model.train_step(unpaired_batch(['haze', 'clean', 'rain']), optim)  # a normal AMP step
     assert all(w.skipped == 0 and w.overflows == 0 for w in optim.values())
     d_param = next(model.discriminator.parameters())
     hook = d_param.register_hook(lambda g: g * float('inf'))
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     d_before = [p.detach().clone() for p in model.discriminator.parameters()]
-    model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+    model.train_step(unpaired_batch(['haze', 'clean', 'rain']), optim)
     hook.remove()
     assert optim['discriminator'].overflows == 1 and optim['discriminator'].skipped == 0
     assert all(torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
@@ -162,7 +161,7 @@ def test_gan_stage_both_players_under_amp():
     assert not all(torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
     forward = model.generator.forward
     model.generator.forward = lambda x, **kw: forward(x, **kw) * float('nan')
-    model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+    model.train_step(unpaired_batch(['haze', 'clean', 'rain']), optim)
     assert optim['generator'].skipped == 1 and optim['discriminator'].skipped == 1
 
 

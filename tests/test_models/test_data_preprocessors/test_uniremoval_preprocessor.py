@@ -3,47 +3,23 @@ import pytest
 import torch
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
-from mmdet.structures import DetDataSample
 from mmengine.registry import DefaultScope
-from mmengine.structures import InstanceData
 
 import uniremoval_mm  # noqa: F401
-
-DET = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
-           pad_size_divisor=32)
-TINY = dict(type='mmagic.UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
-
-
-def _data(sizes=((37, 53), (30, 41)), seed=0):
-    g = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for h, w in sizes:
-        inputs.append(torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8))
-        s = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
-                                        scale_factor=(1.0, 1.0)))
-        s.gt_instances = InstanceData(bboxes=torch.tensor([[2., 3., 20., 25.]]),
-                                      labels=torch.tensor([1]))
-        samples.append(s)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-def _build(**kwargs):
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        torch.manual_seed(0)
-        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY, **DET, **kwargs))
+from ...helpers import DET_PREPROCESS, TINY_RESTORER, build_preprocessor, det_batch
 
 
 def test_an_identity_restorer_changes_nothing_mmdet_does():
     """A new UniRemovalNet is the identity: the output must equal plain mmdet's."""
-    ours = _build()(_data(), training=False)
-    plain = DetDataPreprocessor(**DET)(_data(), training=False)
+    ours = build_preprocessor()(det_batch(), training=False)
+    plain = DetDataPreprocessor(**DET_PREPROCESS)(det_batch(), training=False)
     torch.testing.assert_close(ours['inputs'], plain['inputs'], atol=1e-4, rtol=0)
     assert ours['inputs'].shape[-2:] == (64, 64)  # padded to 32, odd sizes
     assert ours['data_samples'][0].batch_input_shape == (64, 64)
 
 
 def test_restorer_sees_rgb_in_unit_range_and_bgr_comes_back():
-    pre = _build()
+    pre = build_preprocessor()
     seen = {}
 
     class RedToZero(torch.nn.Module):
@@ -55,7 +31,7 @@ def test_restorer_sees_rgb_in_unit_range_and_bgr_comes_back():
             return y
 
     pre.restorer = RedToZero()
-    out = pre(_data(), training=False)
+    out = pre(det_batch(), training=False)
     assert 0 <= float(seen['x'].min()) and float(seen['x'].max()) <= 1
     # the pipeline's images are BGR; after bgr_to_rgb the detector's channel 0 is red
     red = out['inputs'][0, 0, :37, :53]
@@ -63,14 +39,14 @@ def test_restorer_sees_rgb_in_unit_range_and_bgr_comes_back():
 
 
 def test_frozen_by_default_and_joint_when_asked():
-    frozen = _build().train()
+    frozen = build_preprocessor().train()
     assert not frozen.restorer.training
     assert all(not p.requires_grad for p in frozen.restorer.parameters())
-    joint = _build(freeze=False).train()
+    joint = build_preprocessor(freeze=False).train()
     for p in joint.restorer.parameters():  # off the identity start, so gradients flow
         if not p.detach().any():
             torch.nn.init.constant_(p, 0.01)
-    out = joint(_data(), training=True)
+    out = joint(det_batch(), training=True)
     out['inputs'].square().mean().backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0
                for p in joint.restorer.parameters())
@@ -79,7 +55,7 @@ def test_frozen_by_default_and_joint_when_asked():
 def test_loads_a_stage1_checkpoint(tmp_path):
     """A whole distiller checkpoint (student + teachers + adapters) gives its student."""
     from mmagic.registry import MODELS as MMAGIC
-    student = dict(TINY, type='UniRemovalNet', zero_init_tail=False)
+    student = dict(TINY_RESTORER, type='UniRemovalNet', zero_init_tail=False)
     dncnn = dict(type='FrozenTeacher', model=dict(type='DnCNN', depth=3, channels=4))
     with DefaultScope.overwrite_default_scope('mmagic'):
         distiller = MMAGIC.build(dict(
@@ -94,25 +70,26 @@ def test_loads_a_stage1_checkpoint(tmp_path):
     whole.update({f'teachers.noise.{k}': v for k, v in distiller.teachers['noise'].state_dict(
         keep_vars=False).items()})
     torch.save({'state_dict': whole, 'meta': {}}, ckpt)
-    pre = _build(restorer_checkpoint=str(ckpt))
+    pre = build_preprocessor(restorer_checkpoint=str(ckpt))
     torch.testing.assert_close(pre.restorer.tail.weight, distiller.generator.tail.weight)
     with pytest.raises(ValueError, match='input_channel_order'):
-        _build(input_channel_order='yuv')
+        build_preprocessor(input_channel_order='yuv')
 
 
 def test_faster_rcnn_from_mmdet_config_with_the_preprocessor():
     from mmengine.hub import get_config
     cfg = get_config('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
     cfg.model.backbone.init_cfg = None
-    cfg.model.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY, **DET)
+    cfg.model.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY_RESTORER,
+                                       **DET_PREPROCESS)
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model)
-    data = model.data_preprocessor(_data(), training=True)
+    data = model.data_preprocessor(det_batch(), training=True)
     losses = model(**data, mode='loss')
     total = sum(v if torch.is_tensor(v) else sum(v) for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
     model.eval()
     with torch.no_grad():
-        pred = model(**model.data_preprocessor(_data(), training=False), mode='predict')
+        pred = model(**model.data_preprocessor(det_batch(), training=False), mode='predict')
     assert len(pred) == 2

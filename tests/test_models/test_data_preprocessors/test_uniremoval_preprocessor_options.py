@@ -9,7 +9,7 @@ from mmengine.registry import DefaultScope
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.models.data_preprocessors import attach_restorer_losses
-from .test_uniremoval_preprocessor import DET, TINY, _build, _data
+from ...helpers import DET_PREPROCESS, TINY_RESTORER, build_preprocessor, det_batch
 
 
 class RedToZero(torch.nn.Module):
@@ -36,37 +36,37 @@ def _tiny_rtmdet(**pre_kwargs):
     cfg = get_config('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py').model
     cfg.backbone.init_cfg = None
     cfg.bbox_head.num_classes = 3
-    cfg.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY, **DET,
-                                 **pre_kwargs)
+    cfg.data_preprocessor = dict(type='UniRemovalPreprocessor', restorer=TINY_RESTORER,
+                                 **DET_PREPROCESS, **pre_kwargs)
     with DefaultScope.overwrite_default_scope('mmdet'):
         torch.manual_seed(0)
         return MODELS.build(cfg)
 
 
 def test_train_modes():
-    raw = _build(train_mode='raw')
+    raw = build_preprocessor(train_mode='raw')
     raw.restorer = RedToZero()
-    plain = DetDataPreprocessor(**DET)
-    torch.testing.assert_close(raw(_data(), training=True)['inputs'],
-                               plain(_data(), training=True)['inputs'])
+    plain = DetDataPreprocessor(**DET_PREPROCESS)
+    torch.testing.assert_close(raw(det_batch(), training=True)['inputs'],
+                               plain(det_batch(), training=True)['inputs'])
     assert not raw.restorer.seen
-    assert raw(_data(), training=False)['inputs'][:, 0, :30, :41].eq(-123.675 / 58.395).all()
+    assert raw(det_batch(), training=False)['inputs'][:, 0, :30, :41].eq(-123.675 / 58.395).all()
 
-    both = _build(train_mode='both')
+    both = build_preprocessor(train_mode='both')
     both.restorer = RedToZero()
-    data = _data()
+    data = det_batch()
     out = both(data, training=True)
     assert out['inputs'].shape[0] == 4 and len(out['data_samples']) == 4
-    torch.testing.assert_close(out['inputs'][:2], plain(_data(), training=True)['inputs'])
+    torch.testing.assert_close(out['inputs'][:2], plain(det_batch(), training=True)['inputs'])
     assert out['inputs'][2:, 0, :30, :41].eq(-123.675 / 58.395).all()
     assert out['data_samples'][2] is not out['data_samples'][0]
     torch.testing.assert_close(out['data_samples'][2].gt_instances.bboxes,
                                out['data_samples'][0].gt_instances.bboxes)
-    assert both(_data(), training=False)['inputs'].shape[0] == 2  # test: restored only
+    assert both(det_batch(), training=False)['inputs'].shape[0] == 2  # test: restored only
     with pytest.raises(ValueError, match='train_mode'):
-        _build(train_mode='enhanced')
+        build_preprocessor(train_mode='enhanced')
     with pytest.raises(ValueError, match='freeze=False'):
-        _build(train_mode='raw', freeze=False)
+        build_preprocessor(train_mode='raw', freeze=False)
 
 
 def test_regulariser_reaches_the_loss_dict_and_trains_the_restorer():
@@ -76,51 +76,51 @@ def test_regulariser_reaches_the_loss_dict_and_trains_the_restorer():
     _off_identity(pre)  # now it differs from its initial copy (the identity)
     attach_restorer_losses(model)
     model.train()
-    losses = model(**pre(_data(), training=True), mode='loss')
+    losses = model(**pre(det_batch(), training=True), mode='loss')
     assert float(losses['restorer.loss_reg']) > 0
     loss, _ = model.parse_losses(losses)
     loss.backward()
     assert all(p.grad is not None for p in pre.restorer.parameters())
     # without the hook the loss would be lost: the next batch says so
-    pre(_data(), training=True)
+    pre(det_batch(), training=True)
     with pytest.raises(RuntimeError, match='RestorerLossHook'):
-        pre(_data(), training=True)
+        pre(det_batch(), training=True)
     with pytest.raises(ValueError, match='reg_weight'):
-        _build(reg_weight=0.1)  # frozen
+        build_preprocessor(reg_weight=0.1)  # frozen
     with pytest.raises(TypeError, match='UniRemovalPreprocessor'):
         attach_restorer_losses(torch.nn.Linear(1, 1))
 
 
 def test_restorer_runs_in_float32_under_autocast():
-    pre = _build()
+    pre = build_preprocessor()
     pre.restorer = RedToZero()
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        restored = pre.restore(_data()['inputs'])
+        restored = pre.restore(det_batch()['inputs'])
     assert all(x.dtype == torch.float32 for x in pre.restorer.seen)
     assert all(r.dtype == torch.float32 and torch.isfinite(r).all() for r in restored)
     assert all(0 <= float(r.min()) and float(r.max()) <= 255 for r in restored)
 
 
 def test_tiled_restoration_matches_whole_for_a_pointwise_restorer():
-    whole, tiled = _build(), _build(tile=dict(size=16, overlap=4))
+    whole, tiled = build_preprocessor(), build_preprocessor(tile=dict(size=16, overlap=4))
     conv = torch.nn.Conv2d(3, 3, 1)
     whole.restorer = tiled.restorer = conv
-    a, b = whole.restore(_data()['inputs']), tiled.restore(_data()['inputs'])
+    a, b = whole.restore(det_batch()['inputs']), tiled.restore(det_batch()['inputs'])
     for x, y in zip(a, b):
         torch.testing.assert_close(x, y, atol=1e-3, rtol=0)
     for bad in (dict(size=8, overlap=0), dict(size=64, overlap=32), dict(size=64.5),
                 dict(overlap=4), dict(size=64, stride=8)):
         with pytest.raises(ValueError, match='data_preprocessor.tile'):
-            _build(tile=bad)
+            build_preprocessor(tile=bad)
 
 
 def test_normalisation_settings_a_detector_cannot_want():
     with pytest.raises(ValueError, match='data_preprocessor.mean'):
         _build_raw(mean=[0.485, 0.456, 0.406], std=[58.395, 57.12, 57.375])
     with pytest.warns(UserWarning, match='bgr_to_rgb'):  # RGB statistics on BGR images
-        _build_raw(mean=DET['mean'], std=DET['std'], bgr_to_rgb=False)
+        _build_raw(mean=DET_PREPROCESS['mean'], std=DET_PREPROCESS['std'], bgr_to_rgb=False)
     with pytest.warns(UserWarning, match='bgr_to_rgb'):
-        _build_raw(mean=DET['mean'], std=DET['std'], bgr_to_rgb=True,
+        _build_raw(mean=DET_PREPROCESS['mean'], std=DET_PREPROCESS['std'], bgr_to_rgb=True,
                    input_channel_order='rgb')
     _build_raw(mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False)  # caffe
     _build_raw(mean=[0, 0, 0], std=[1, 1, 1])  # YOLOX-style: no warning, no error
@@ -132,18 +132,18 @@ def _build_raw(**kwargs):
         if 'bgr_to_rgb' not in kwargs or kwargs['bgr_to_rgb'] is True and \
                 kwargs.get('input_channel_order', 'bgr') == 'bgr':
             warnings.simplefilter('error')  # a consistent setting must not warn
-        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY, **kwargs))
+        return MODELS.build(dict(type='UniRemovalPreprocessor', restorer=TINY_RESTORER, **kwargs))
 
 
 def test_keep_restored_stores_the_cropped_image_at_test_time():
-    pre = _build(keep_restored=True)
-    out = pre(_data(), training=False)
+    pre = build_preprocessor(keep_restored=True)
+    out = pre(det_batch(), training=False)
     assert out['data_samples'][1].restored_img.shape == (3, 30, 41)
     assert out['data_samples'][1].restored_img.dtype == torch.uint8
-    assert 'restored_img' not in pre(_data(), training=True)['data_samples'][0]
+    assert 'restored_img' not in pre(det_batch(), training=True)['data_samples'][0]
     # mmdet's Pad transform (RTMDet / YOLOX test pipelines) sets img_shape to the padded
     # size: the stored image is still only the content, ori_shape x scale_factor
-    data = _data(sizes=((40, 64), (40, 64)))
+    data = det_batch(sizes=((40, 64), (40, 64)))
     data['data_samples'][1].set_metainfo(dict(ori_shape=(15, 20), scale_factor=(2.0, 2.0)))
     assert pre(data, training=False)['data_samples'][1].restored_img.shape == (3, 30, 40)
 
@@ -152,11 +152,11 @@ def test_a_plain_detector_checkpoint_loads(tmp_path):
     """Only the restorer's keys are missing, and they keep restorer_checkpoint's weights."""
     from mmengine.runner.checkpoint import load_checkpoint
     plain = _tiny_rtmdet()
-    plain.data_preprocessor = DetDataPreprocessor(**DET)
+    plain.data_preprocessor = DetDataPreprocessor(**DET_PREPROCESS)
     torch.nn.init.constant_(plain.bbox_head.rtm_cls[0].bias, 0.123)
     det_ckpt = tmp_path / 'detector.pth'
     torch.save({'state_dict': plain.state_dict(), 'meta': {}}, det_ckpt)
-    restorer = MODELS.build(dict(TINY, zero_init_tail=False))
+    restorer = MODELS.build(dict(TINY_RESTORER, zero_init_tail=False))
     torch.save(restorer.state_dict(), tmp_path / 'restorer.pth')
 
     ours = _tiny_rtmdet(restorer_checkpoint=str(tmp_path / 'restorer.pth'))
@@ -193,8 +193,8 @@ def test_folded_restoration_equals_the_generic_one(order):
     UniRemovalNet give the generic path's result; mixed sizes, odd sizes."""
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # rgb input with bgr_to_rgb=True: restore() only
-        pre = _trained_like(_build(input_channel_order=order, restorer_dtype='float32'))
-    inputs = _data(sizes=((37, 53), (30, 41), (1, 1)))['inputs']
+        pre = _trained_like(build_preprocessor(input_channel_order=order, restorer_dtype='float32'))
+    inputs = det_batch(sizes=((37, 53), (30, 41), (1, 1)))['inputs']
     with torch.no_grad():
         fast, slow = pre.restore(inputs), _slow_restore(pre, inputs)
     assert [f.shape for f in fast] == [i.shape for i in inputs]
@@ -204,10 +204,11 @@ def test_folded_restoration_equals_the_generic_one(order):
 
 
 def test_restorer_dtype_bfloat16_stays_close_and_training_stays_float32():
-    inputs = _data()['inputs']
-    fp32 = _trained_like(_build(restorer_dtype='float32'))
-    bf16 = _trained_like(_build(restorer_dtype='bfloat16'))
-    tiled = _trained_like(_build(restorer_dtype='bfloat16', tile=dict(size=16, overlap=4)))
+    inputs = det_batch()['inputs']
+    fp32 = _trained_like(build_preprocessor(restorer_dtype='float32'))
+    bf16 = _trained_like(build_preprocessor(restorer_dtype='bfloat16'))
+    tiled = _trained_like(build_preprocessor(restorer_dtype='bfloat16',
+                                             tile=dict(size=16, overlap=4)))
     with torch.no_grad():
         ref, out = fp32.restore(inputs), bf16.restore(inputs)
         tiled_out = tiled.restore(inputs)  # tiled: forward_fast(dtype=bf16) on each tile
@@ -215,15 +216,15 @@ def test_restorer_dtype_bfloat16_stays_close_and_training_stays_float32():
         assert 0 < float((o - r).abs().max()) < 2.0  # bf16 differs, by little (0-255)
         assert torch.isfinite(t).all() and t.shape == r.shape
     # joint fine-tuning: gradients, in float32, whatever restorer_dtype says
-    joint = _build(freeze=False, restorer_dtype='bfloat16').train()
+    joint = build_preprocessor(freeze=False, restorer_dtype='bfloat16').train()
     _off_identity(joint)
     seen = []
     joint.restorer.register_forward_hook(lambda m, a, y: seen.append(y.dtype))
-    joint(_data(), training=True)['inputs'].square().mean().backward()
+    joint(det_batch(), training=True)['inputs'].square().mean().backward()
     assert seen and all(d == torch.float32 for d in seen)
     assert all(p.grad is not None for p in joint.restorer.parameters())
     with pytest.raises(ValueError, match='restorer_dtype'):
-        _build(restorer_dtype='float16')
+        build_preprocessor(restorer_dtype='float16')
 
 
 def test_restorer_dtype_for_other_restorers():
@@ -242,11 +243,11 @@ def test_restorer_dtype_for_other_restorers():
             return x
 
     for dtype, expected in (('bfloat16', True), ('auto', False), ('float32', False)):
-        pre = _build(restorer_dtype=dtype)
+        pre = build_preprocessor(restorer_dtype=dtype)
         pre.restorer = Probe()
         with torch.no_grad():
-            pre.restore(_data()['inputs'])
+            pre.restore(det_batch()['inputs'])
         assert pre.restorer.autocast == [expected] * 2
-    pre = _build()
+    pre = build_preprocessor()
     assert pre.restorer_dtype == 'auto'
     assert pre._bf16(pre.restorer, torch.zeros(1)) == module._cpu_bf16()

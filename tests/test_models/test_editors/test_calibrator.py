@@ -2,32 +2,10 @@
 import pytest
 import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
-from mmengine.registry import DefaultScope
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.models import SNPatchDiscriminator, UniRemovalCalibrator
-
-STUDENT = dict(type='UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
-DISC = dict(type='SNPatchDiscriminator', base_channels=4, num_conv=2)
-PRE = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
-
-
-def _batch(types, size=(29, 35), seed=0):
-    from mmagic.structures import DataSample
-    g = torch.Generator().manual_seed(seed)
-    inputs = [torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8) for _ in types]
-    samples = [DataSample(metainfo=dict(degradation_type=t)) for t in types]
-    return dict(inputs=inputs, data_samples=samples)
-
-
-def _model(**kwargs):
-    from mmagic.registry import MODELS
-    cfg = dict(type='UniRemovalCalibrator', generator=STUDENT, discriminator=DISC,
-               data_preprocessor=PRE)
-    cfg.update(kwargs)
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        torch.manual_seed(0)
-        return MODELS.build(cfg)
+from ...helpers import build_calibrator, unpaired_batch
 
 
 def _optim(model):
@@ -53,12 +31,12 @@ def test_discriminator_patch_logits_odd_sizes_and_backward():
 
 
 def test_a_step_updates_both_players_and_keeps_the_reference():
-    model = _model()
+    model = build_calibrator()
     assert isinstance(model, UniRemovalCalibrator)
     ref_before = {k: v.clone() for k, v in model.reference.state_dict().items()}
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     d_before = [p.detach().clone() for p in model.discriminator.parameters()]
-    log = model.train_step(_batch(['haze', 'rain', 'clean', 'noise', 'clean', 'blur']),
+    log = model.train_step(unpaired_batch(['haze', 'rain', 'clean', 'noise', 'clean', 'blur']),
                            _optim(model))
     assert {'gan.loss_g', 'content.loss', 'identity.loss', 'cgcl.loss', 'gan.loss_d_real',
             'gan.loss_d_fake'} <= set(log)
@@ -73,29 +51,29 @@ def test_a_step_updates_both_players_and_keeps_the_reference():
 
 
 def test_discriminator_warm_up_leaves_the_generator_alone():
-    model = _model(disc_init_steps=2, cgcl=None, identity_loss=None)
+    model = build_calibrator(disc_init_steps=2, cgcl=None, identity_loss=None)
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     optim = _optim(model)
-    log = model.train_step(_batch(['haze', 'clean']), optim)
+    log = model.train_step(unpaired_batch(['haze', 'clean']), optim)
     assert 'gan.loss_g' not in log and 'gan.loss_d_fake' in log
     assert all(torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
 
 
 def test_starts_from_the_stage1_checkpoint(tmp_path):
-    donor = _model()
+    donor = build_calibrator()
     with torch.no_grad():
         for p in donor.generator.parameters():
             p.add_(0.01)
     ckpt = tmp_path / 'stage1.pth'  # a stage-1 (distiller) checkpoint: generator.* keys
     torch.save({'state_dict': {f'generator.{k}': v
                                for k, v in donor.generator.state_dict().items()}}, ckpt)
-    model = _model(init_checkpoint=str(ckpt))
+    model = build_calibrator(init_checkpoint=str(ckpt))
     for a, b, c in zip(donor.generator.parameters(), model.generator.parameters(),
                        model.reference.parameters()):
         torch.testing.assert_close(a, b)
         torch.testing.assert_close(a, c)
     (tmp_path / 'last_checkpoint').write_text('/elsewhere/stage1.pth')  # a moved work dir
-    from_dir = _model(init_checkpoint=str(tmp_path))
+    from_dir = build_calibrator(init_checkpoint=str(tmp_path))
     for a, b in zip(donor.generator.parameters(), from_dir.generator.parameters()):
         torch.testing.assert_close(a, b)
     model.init_weights()  # the runner's call must not undo the stage-1 weights
@@ -105,35 +83,35 @@ def test_starts_from_the_stage1_checkpoint(tmp_path):
 
 @pytest.mark.parametrize('gan_type', ['vanilla', 'lsgan', 'hinge'])
 def test_gan_types(gan_type):
-    model = _model(gan_loss=dict(type='GANLoss', gan_type=gan_type, loss_weight=0.1))
-    log = model.train_step(_batch(['rain', 'clean', 'mixed'], size=(40, 24)), _optim(model))
+    model = build_calibrator(gan_loss=dict(type='GANLoss', gan_type=gan_type, loss_weight=0.1))
+    log = model.train_step(unpaired_batch(['rain', 'clean', 'mixed'], size=(40, 24)), _optim(model))
     assert all(torch.isfinite(v) for v in log.values())
 
 
 def test_clear_errors():
-    model = _model()
+    model = build_calibrator()
     with pytest.raises(ValueError, match='needs real degraded photos and real clean'):
-        model.train_step(_batch(['haze', 'rain']), _optim(model))
+        model.train_step(unpaired_batch(['haze', 'rain']), _optim(model))
     with pytest.raises(ValueError, match="'snow'"):
-        model.train_step(_batch(['snow', 'clean']), _optim(model))
+        model.train_step(unpaired_batch(['snow', 'clean']), _optim(model))
     with pytest.raises(KeyError, match='generator and discriminator'):
-        model.train_step(_batch(['haze', 'clean']),
+        model.train_step(unpaired_batch(['haze', 'clean']),
                          OptimWrapperDict(generator=_optim(model)['generator']))
     with pytest.raises(ValueError, match='num_degraded_clusters'):
-        _model(degradation_types=('haze', 'rain'))  # 5 clusters by default
+        build_calibrator(degradation_types=('haze', 'rain'))  # 5 clusters by default
     with pytest.raises(ValueError, match='disc_steps'):
-        _model(disc_steps=0)
+        build_calibrator(disc_steps=0)
 
 
 def test_kmeans_clusters_without_type_labels():
-    model = _model(degradation_types=None)
-    log = model.train_step(_batch(['hazy', 'clean', 'whatever']), _optim(model))
+    model = build_calibrator(degradation_types=None)
+    log = model.train_step(unpaired_batch(['hazy', 'clean', 'whatever']), _optim(model))
     assert 'cgcl.loss' in log and torch.isfinite(log['cgcl.loss'])
 
 
 def test_prediction_is_the_students():
-    model = _model().eval()
-    data = model.data_preprocessor(_batch(['haze'], size=(31, 17)), False)
+    model = build_calibrator().eval()
+    data = model.data_preprocessor(unpaired_batch(['haze'], size=(31, 17)), False)
     with torch.no_grad():
         out = model(**data, mode='predict')
     assert out[0].output.pred_img.shape == (3, 31, 17)
@@ -144,12 +122,12 @@ def test_prediction_is_the_students():
 
 def test_missing_stage1_checkpoint_names_the_field(tmp_path):
     with pytest.raises(FileNotFoundError, match='model.init_checkpoint: .*nope.pth not found'):
-        _model(init_checkpoint=str(tmp_path / 'nope.pth'))
+        build_calibrator(init_checkpoint=str(tmp_path / 'nope.pth'))
 
 
 def test_non_finite_steps_are_skipped_and_counted_for_both_players():
     from uniremoval_mm.engine import NonFiniteGuardOptimWrapper
-    model = _model()
+    model = build_calibrator()
     optim = OptimWrapperDict(
         generator=NonFiniteGuardOptimWrapper(
             optimizer=torch.optim.Adam(model.generator.parameters(), lr=1e-3), max_skips=1),
@@ -159,12 +137,12 @@ def test_non_finite_steps_are_skipped_and_counted_for_both_players():
     model.generator.forward = lambda x, **kw: forward(x, **kw) * float('nan')
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     d_before = [p.detach().clone() for p in model.discriminator.parameters()]
-    model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+    model.train_step(unpaired_batch(['haze', 'clean', 'rain']), optim)
     assert optim['generator'].skipped == 1 and optim['discriminator'].skipped == 1
     assert all(torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
     assert all(torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
     with pytest.raises(FloatingPointError, match='max_skips=1'):  # the second one stops
-        model.train_step(_batch(['haze', 'clean', 'rain']), optim)
+        model.train_step(unpaired_batch(['haze', 'clean', 'rain']), optim)
 
 
 def test_discriminator_features_pool_the_taps_odd_sizes_and_backward():
@@ -187,7 +165,7 @@ DISC_CGCL = dict(type='CGCLLoss', num_degraded_clusters=5, embedding='discrimina
 
 
 def test_cgcl_in_the_live_discriminator_keeps_it_training():
-    model = _model(cgcl=DISC_CGCL)
+    model = build_calibrator(cgcl=DISC_CGCL)
     assert model.cgcl.embedding == 'discriminator'
     assert model.cgcl.prototypes.shape == (6, 4 + 8 + 16)  # widths from the discriminator
     # the discriminator is not a submodule of the loss: one copy in the checkpoint
@@ -204,8 +182,8 @@ def test_cgcl_in_the_live_discriminator_keeps_it_training():
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     d_before = [p.detach().clone() for p in model.discriminator.parameters()]
     for seed in range(2):
-        log = model.train_step(_batch(['haze', 'clean', 'rain', 'clean', 'blur'], seed=seed),
-                               optim)
+        batch = unpaired_batch(['haze', 'clean', 'rain', 'clean', 'blur'], seed=seed)
+        log = model.train_step(batch, optim)
     assert torch.isfinite(log['cgcl.loss']) and log['cgcl.loss'] > 0
     assert all(g is None or not g.any() for grads in entering_d_step for g in grads)
     assert any(not torch.equal(a, p) for a, p in zip(d_before, model.discriminator.parameters()))
@@ -214,10 +192,10 @@ def test_cgcl_in_the_live_discriminator_keeps_it_training():
 
 
 def test_cgcl_gradient_reaches_the_generator_through_the_discriminator():
-    model = _model(cgcl=DISC_CGCL, identity_loss=None, content_loss=None,
-                   gan_loss=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.0))
-    data = model.data_preprocessor(_batch(['haze', 'clean', 'noise', 'clean'], size=(31, 27)),
-                                   True)
+    model = build_calibrator(cgcl=DISC_CGCL, identity_loss=None, content_loss=None,
+                             gan_loss=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.0))
+    data = model.data_preprocessor(
+        unpaired_batch(['haze', 'clean', 'noise', 'clean'], size=(31, 27)), True)
     degraded, clean, labels = model._split(data['inputs'], data['data_samples'])
     restored = model.generator(degraded)
     loss = model.generator_losses(degraded, clean, restored, labels)['cgcl.loss']
@@ -228,5 +206,5 @@ def test_cgcl_gradient_reaches_the_generator_through_the_discriminator():
 
 def test_cgcl_discriminator_embedding_needs_features():
     with pytest.raises(ValueError, match='features'):
-        _model(cgcl=DISC_CGCL, discriminator=dict(type='PatchDiscriminator', in_channels=3,
-                                                  base_channels=4, num_conv=2))
+        build_calibrator(cgcl=DISC_CGCL, discriminator=dict(
+            type='PatchDiscriminator', in_channels=3, base_channels=4, num_conv=2))

@@ -2,46 +2,16 @@
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
-from mmengine.registry import DefaultScope
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.models import UniRemovalDistiller
-
-STUDENT = dict(type='UniRemovalNet', width=4, enc_blocks=(1, 1), middle_blocks=1)
-TEACHERS = dict(
-    haze=dict(type='FrozenTeacher', model=dict(type='DarkChannelPrior', patch=5, radius=4)),
-    noise=dict(type='FrozenTeacher', model=dict(type='DnCNN', depth=3, channels=4)),
-    blur=None)
-PRE = dict(type='DataPreprocessor', mean=[0.0] * 3, std=[255.0] * 3)
-
-
-def _batch(types, size=(29, 35), seed=0):
-    from mmagic.structures import DataSample
-    g = torch.Generator().manual_seed(seed)
-    inputs, samples = [], []
-    for kind in types:
-        gt = torch.randint(0, 256, (3, *size), generator=g, dtype=torch.uint8)
-        lq = (gt.float() * 0.6 + 80).clamp(0, 255).to(torch.uint8)
-        sample = DataSample(gt_img=gt, metainfo=dict(degradation_type=kind))
-        inputs.append(lq)
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-def _model(**kwargs):
-    cfg = dict(type='UniRemovalDistiller', generator=STUDENT, teachers=TEACHERS,
-               data_preprocessor=PRE)
-    cfg.update(kwargs)
-    from mmagic.registry import MODELS
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        torch.manual_seed(0)
-        return MODELS.build(cfg)
+from ...helpers import TINY_TEACHERS, build_distiller, paired_batch
 
 
 def test_losses_by_role_and_a_training_step():
-    model = _model(feature_pairs=dict(noise=[('enc0', 'last')]))
+    model = build_distiller(feature_pairs=dict(noise=[('enc0', 'last')]))
     assert isinstance(model, UniRemovalDistiller) and set(model.teachers) == {'haze', 'noise'}
-    data = model.data_preprocessor(_batch(['haze', 'noise', 'blur', 'mixed']), True)
+    data = model.data_preprocessor(paired_batch(['haze', 'noise', 'blur', 'mixed']), True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'distill.loss_out', 'distill.loss_feat', 'sup.loss_pix',
                            'igcl.loss', 'distill.reliability'}
@@ -51,7 +21,7 @@ def test_losses_by_role_and_a_training_step():
     before = {k: v.clone() for k, v in model.teachers.state_dict().items()}
     adapter = next(iter(model.adapters.values())).weight
     adapter_before = adapter.detach().clone()
-    log = model.train_step(_batch(['haze', 'noise', 'blur', 'mixed']), optim)
+    log = model.train_step(paired_batch(['haze', 'noise', 'blur', 'mixed']), optim)
     assert 'loss' in log and torch.isfinite(log['loss'])
     for k, v in model.teachers.state_dict().items():  # frozen teachers never move
         torch.testing.assert_close(v, before[k])
@@ -60,15 +30,15 @@ def test_losses_by_role_and_a_training_step():
 
 
 def test_samples_without_a_teacher_learn_from_the_ground_truth_only():
-    model = _model()
-    data = model.data_preprocessor(_batch(['blur', 'mixed']), True)
+    model = build_distiller()
+    data = model.data_preprocessor(paired_batch(['blur', 'mixed']), True)
     losses = model(**data, mode='loss')
     assert 'distill.loss_out' not in losses and 'sup.loss_pix' in losses
 
 
 def test_prediction_is_the_students():
-    model = _model().eval()
-    data = model.data_preprocessor(_batch(['haze']), False)
+    model = build_distiller().eval()
+    data = model.data_preprocessor(paired_batch(['haze']), False)
     with torch.no_grad():
         out = model(**data, mode='predict')
     assert out[0].output.pred_img.shape == (3, 29, 35)
@@ -76,32 +46,32 @@ def test_prediction_is_the_students():
 
 def test_missing_teacher_checkpoint_falls_back_or_stops(tmp_path):
     missing = str(tmp_path / 'nope.pth')
-    teachers = dict(TEACHERS, haze=dict(type='FrozenTeacher', model=dict(type='AODNet'),
-                                        checkpoint=missing))
-    fallbacks = dict(haze=TEACHERS['haze'])
-    model = _model(teachers=teachers, teacher_fallbacks=fallbacks)
+    teachers = dict(TINY_TEACHERS, haze=dict(type='FrozenTeacher', model=dict(type='AODNet'),
+                                             checkpoint=missing))
+    fallbacks = dict(haze=TINY_TEACHERS['haze'])
+    model = build_distiller(teachers=teachers, teacher_fallbacks=fallbacks)
     assert type(model.teachers['haze'].model).__name__ == 'DarkChannelPrior'
     with pytest.raises(FileNotFoundError, match='model.teachers.haze.checkpoint: .*nope.pth'):
-        _model(teachers=teachers, teacher_fallbacks=fallbacks, missing_teacher='error')
+        build_distiller(teachers=teachers, teacher_fallbacks=fallbacks, missing_teacher='error')
     with pytest.raises(FileNotFoundError, match='no entry for'):
-        _model(teachers=teachers)
+        build_distiller(teachers=teachers)
 
 
 def test_feature_pairs_written_for_a_missing_teacher_are_dropped_with_its_fallback(tmp_path):
     # AOD-Net's tap 'k' does not exist in the dark channel prior that replaces it: the
     # haze pairs go (with a warning), the noise pairs of a present teacher stay
-    teachers = dict(TEACHERS, haze=dict(type='FrozenTeacher', model=dict(type='AODNet'),
-                                        checkpoint=str(tmp_path / 'nope.pth')))
-    model = _model(teachers=teachers, teacher_fallbacks=dict(haze=TEACHERS['haze']),
-                   feature_pairs=dict(haze=[('dec0', 'k')], noise=[('enc0', 'last')]))
+    teachers = dict(TINY_TEACHERS, haze=dict(type='FrozenTeacher', model=dict(type='AODNet'),
+                                             checkpoint=str(tmp_path / 'nope.pth')))
+    model = build_distiller(teachers=teachers, teacher_fallbacks=dict(haze=TINY_TEACHERS['haze']),
+                            feature_pairs=dict(haze=[('dec0', 'k')], noise=[('enc0', 'last')]))
     assert set(model.feature_pairs) == {'noise'}
     assert list(model.adapters) == ['noise__enc0__last']
-    data = model.data_preprocessor(_batch(['haze', 'noise'], size=(17, 23)), True)
+    data = model.data_preprocessor(paired_batch(['haze', 'noise'], size=(17, 23)), True)
     losses = model(**data, mode='loss')
     sum(losses.values()).backward()
     assert model.adapters['noise__enc0__last'].weight.grad is not None
     with pytest.raises(ValueError, match='feature_pairs.haze: the teacher has no tap'):
-        _model(feature_pairs=dict(haze=[('dec0', 'k')]))  # no fallback involved: an error
+        build_distiller(feature_pairs=dict(haze=[('dec0', 'k')]))  # no fallback involved: an error
 
 
 @pytest.mark.parametrize('kwargs, match', [
@@ -112,13 +82,13 @@ def test_feature_pairs_written_for_a_missing_teacher_are_dropped_with_its_fallba
 ])
 def test_config_errors_name_the_field(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        _model(**kwargs)
+        build_distiller(**kwargs)
 
 
 def test_igcl_takes_its_batch_negatives_from_other_degradation_types():
-    model = _model()
+    model = build_distiller()
     types = ['haze', 'haze', 'noise', 'noise', 'blur']
-    data = model.data_preprocessor(_batch(types), True)
+    data = model.data_preprocessor(paired_batch(types), True)
     seen = []
     model.igcl.register_forward_hook(
         lambda module, args, kwargs, out: seen.append(kwargs.get('groups')), with_kwargs=True)
@@ -142,7 +112,7 @@ class _Recorder(torch.nn.Module):
 
 
 def _routed_model(teachers, **kwargs):
-    model = _model(teachers=dict(haze=None, noise=None, blur=None), igcl=None, **kwargs)
+    model = build_distiller(teachers=dict(haze=None, noise=None, blur=None), igcl=None, **kwargs)
     for kind, fn in teachers.items():
         model.teachers[kind] = _Recorder(fn)
     return model
@@ -150,7 +120,7 @@ def _routed_model(teachers, **kwargs):
 
 def test_each_sample_reaches_its_own_teacher_with_weight_n_k_over_n():
     types = ['noise', 'haze', 'blur', 'noise', 'haze', 'mixed', 'noise']
-    data = _batch(types, size=(17, 23))
+    data = paired_batch(types, size=(17, 23))
     gt = torch.stack([s.gt_img for s in data['data_samples']]).float() / 255
     # teachers that return the clean image exactly: reliability 1 everywhere
     lookup = {}
@@ -174,7 +144,7 @@ def test_each_sample_reaches_its_own_teacher_with_weight_n_k_over_n():
 
 def test_a_teacher_worse_than_its_input_pulls_nothing():
     types = ['haze', 'noise', 'haze', 'noise']
-    data = _batch(types, size=(15, 21))
+    data = paired_batch(types, size=(15, 21))
     gt = torch.stack([s.gt_img for s in data['data_samples']]).float() / 255
     haze = [0, 2]
     # haze teacher: the input's error made 1.5 times larger; noise: the input itself
@@ -191,7 +161,7 @@ def test_a_teacher_worse_than_its_input_pulls_nothing():
 
 @pytest.mark.parametrize('mode', ['sample', 'pixel'])
 def test_reliability_is_the_share_of_the_input_error_removed(mode):
-    model = _model(distill_reliability=mode, igcl=None)
+    model = build_distiller(distill_reliability=mode, igcl=None)
     g = torch.Generator().manual_seed(1)
     gt = torch.rand(2, 3, 13, 19, generator=g)
     x = gt + 0.2
@@ -205,7 +175,7 @@ def test_reliability_is_the_share_of_the_input_error_removed(mode):
 
 def test_the_bound_drops_pixels_where_the_student_is_already_closer():
     types = ['haze', 'haze']
-    data = _batch(types, size=(11, 13))
+    data = paired_batch(types, size=(11, 13))
     lookup = {}
     model = _routed_model(dict(haze=lambda x: lookup['gt'] * 0.5 + x * 0.5),
                           distill_reliability='none', teacher_bound=True)
@@ -232,7 +202,7 @@ class _Exact(torch.nn.Module):
 def test_cached_teacher_outputs_replace_the_teacher():
     from mmagic.structures import DataSample
     types = ['haze', 'noise', 'blur']
-    data = _batch(types, size=(9, 11))
+    data = paired_batch(types, size=(9, 11))
     for s in data['data_samples']:
         s.set_data(dict(ref_img=torch.full_like(s.gt_img, 200)))
         s.set_metainfo(dict(has_teacher=s.degradation_type != 'blur'))
@@ -251,7 +221,7 @@ def test_cached_teacher_outputs_replace_the_teacher():
 def test_igcl_positive_is_the_teacher_output_for_every_teacher_without_ground_truth():
     from mmagic.structures import DataSample
     types = ['haze', 'noise', 'haze']
-    data = _batch(types, size=(9, 13))
+    data = paired_batch(types, size=(9, 13))
     data['data_samples'] = [DataSample(metainfo=dict(degradation_type=t)) for t in types]
     captured = {}
 
@@ -271,8 +241,8 @@ def test_igcl_positive_is_the_teacher_output_for_every_teacher_without_ground_tr
 
 def test_checkpoints_leave_the_teachers_out_and_load_back(tmp_path):
     from mmengine.runner.checkpoint import get_state_dict, save_checkpoint
-    model = _model(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
-                             extractor=dict(type='UniRemovalNetT')))
+    model = build_distiller(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
+                                      extractor=dict(type='UniRemovalNetT')))
     state = model.state_dict()
     assert not [k for k in state if k.startswith(('teachers.', 'igcl.extractor.'))]
     assert any(k.startswith('generator.') for k in state)
@@ -281,8 +251,8 @@ def test_checkpoints_leave_the_teachers_out_and_load_back(tmp_path):
     saved = torch.load(tmp_path / 'c.pth', weights_only=False)['state_dict']
     assert not [k for k in saved if 'teachers.' in k or 'extractor.' in k]
     teacher = {k: v.clone() for k, v in model.teachers.state_dict().items()}
-    other = _model(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
-                             extractor=dict(type='UniRemovalNetT')))
+    other = build_distiller(igcl=dict(type='IGCLLoss', views=('pixel', ), layers=('enc0', ),
+                                      extractor=dict(type='UniRemovalNetT')))
     with torch.no_grad():
         for p in other.generator.parameters():
             p.add_(1.0)
@@ -294,13 +264,13 @@ def test_checkpoints_leave_the_teachers_out_and_load_back(tmp_path):
 
 
 def test_clean_identity_term_restores_the_clean_images_too():
-    model = _model(clean_identity_weight=0.5,
-                   igcl=dict(type='IGCLLoss', views=('pixel', ), loss_weight=0.1))
+    model = build_distiller(clean_identity_weight=0.5,
+                            igcl=dict(type='IGCLLoss', views=('pixel', ), loss_weight=0.1))
     torch.manual_seed(0)
     with torch.no_grad():  # past the identity start: S(y) != y
         for p in model.generator.parameters():
             p.add_(0.02 * torch.randn_like(p))
-    data = model.data_preprocessor(_batch(['haze', 'noise']), True)
+    data = model.data_preprocessor(paired_batch(['haze', 'noise']), True)
     losses = model(**data, mode='loss')
     term = losses['igcl.loss_identity']
     gt = data['data_samples'].gt_img
@@ -311,19 +281,19 @@ def test_clean_identity_term_restores_the_clean_images_too():
     term.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0
                for p in model.generator.parameters())
-    assert 'igcl.loss_identity' not in _model()(**data, mode='loss')
+    assert 'igcl.loss_identity' not in build_distiller()(**data, mode='loss')
     with pytest.raises(ValueError, match='clean_identity_weight'):
-        _model(clean_identity_weight=1.0, igcl=None)
+        build_distiller(clean_identity_weight=1.0, igcl=None)
     with pytest.raises(ValueError, match='clean_identity_weight'):
-        _model(clean_identity_weight=-1.0)
+        build_distiller(clean_identity_weight=-1.0)
 
 
 def test_clean_identity_loss_gives_the_clean_images_back():
     """``sup.loss_identity`` = ρ(S(y), y) on the clean images: zero for the identity
     start, positive and learning once the student changes a clean image, off by
     default."""
-    model = _model(clean_identity_loss=dict(type='L1Loss', loss_weight=0.2), igcl=None)
-    data = model.data_preprocessor(_batch(['haze', 'noise', 'blur'], size=(23, 31)), True)
+    model = build_distiller(clean_identity_loss=dict(type='L1Loss', loss_weight=0.2), igcl=None)
+    data = model.data_preprocessor(paired_batch(['haze', 'noise', 'blur'], size=(23, 31)), True)
     assert model(**data, mode='loss')['sup.loss_identity'] == 0  # a new student: S(y) = y
     torch.manual_seed(0)
     with torch.no_grad():
@@ -335,4 +305,4 @@ def test_clean_identity_loss_gives_the_clean_images_back():
     model.generator.zero_grad()
     term.backward()
     assert model.generator.tail.weight.grad.abs().sum() > 0
-    assert 'sup.loss_identity' not in _model(igcl=None)(**data, mode='loss')
+    assert 'sup.loss_identity' not in build_distiller(igcl=None)(**data, mode='loss')
