@@ -6,7 +6,7 @@
 # Plus do no harm on clean images: the student also restores the clean images, and
 # igcl.loss_identity keeps them where they are in the same views (image and detector;
 # IGCLLoss.identity), weighted as IGCL (unmeasured: one more student pass per step).
-# No detector weight changes (tests/test_models/test_detector_features.py).
+# No detector weight changes (tests/test_models/test_losses/test_detector_features.py).
 # The detector's checkpoint must exist first: `make demo` writes it, or
 #   python tools/train.py configs/demo/rtmdet-tiny_demo-shapes.py --work-dir work_dirs/demo/detector
 # then
