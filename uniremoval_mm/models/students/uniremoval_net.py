@@ -550,7 +550,7 @@ def _factory(width: int, enc_blocks, middle_blocks: int, dec_blocks) -> dict:
 
 #: The named sizes, chosen to fit the cost budgets at 640x640 (mmengine's counter):
 #: T <= 2 GMACs, S <= 9 GMACs (a tenth of Faster R-CNN R50-FPN), B <= 30 GMACs.
-#: Measured cost: docs/models.md; checked by tests/test_models/test_uniremoval_net.py.
+#: Measured cost: docs/models.md; checked by tests/test_models/test_students/test_uniremoval_net.py.
 SIZES = {
     'T': _factory(8, (1, 1, 1), 1, (1, 1, 1)),
     'S': _factory(14, (1, 1, 2, 2), 2, (1, 1, 1, 1)),
