@@ -1,6 +1,6 @@
 """UniRemovalPreprocessor: restore every image before any MMDetection detector sees it."""
 import copy
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ...utils.checkpoint import load_weights
 from ...utils.config_checks import check_preprocessor_normalisation
-from ..students.uniremoval_net import UniRemovalNet
+from ..students.fused import fuse_restorer
 
 TRAIN_MODES = ('restored', 'raw', 'both')
 RESTORER_DTYPES = ('auto', 'float32', 'bfloat16')
@@ -26,10 +26,11 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
 
     Each raw image (uint8, in the pipeline's channel order) is turned into RGB in
     [0, 1], restored (outside autocast, in float32 or as ``restorer_dtype`` says, clamped
-    to [0, 1]), and turned back; for a :class:`~uniremoval_mm.models.UniRemovalNet` run
-    without gradients (frozen, or at test time) those conversions are folded into its
-    first and last convs (``forward_fast(scale=255, reverse_channels=...)``: the same
-    result up to float rounding). Then mmdet's own steps run unchanged (BGR→RGB if
+    to [0, 1]), and turned back. Without gradients (frozen, or at test time) a
+    :class:`~uniremoval_mm.models.UniRemovalNet` runs in its fused inference form
+    (:class:`~uniremoval_mm.models.FusedUniRemovalNet`, unless ``fused_inference=False``),
+    with those conversions folded into its first and last convs
+    (``scale=255, reverse_channels=...``: the same result up to float rounding). Then mmdet's own steps run unchanged (BGR→RGB if
     asked, normalisation with the detector's mean/std, padding to ``pad_size_divisor``,
     ``batch_input_shape``, batch augments). So the restorer can be added to any detector
     config without touching the rest::
@@ -79,15 +80,18 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
             ``restored_img``, for :class:`RestorationQualityMetric`. Defaults to False.
         restorer_dtype (str): How the restorer runs without gradients (frozen, or at
             test time): ``'float32'``; ``'bfloat16'``, faster on CPUs with bf16
-            instructions and slightly less exact (``docs/speed.md``: 71-80 dB PSNR
-            against the float32 output, within 0.01 dB of its PSNR against the clean
-            images); or ``'auto'``: bfloat16 for a
-            :class:`~uniremoval_mm.models.UniRemovalNet` on a CPU with native bf16
-            (AVX512-BF16 or AMX), float32 otherwise. A UniRemovalNet in bf16 runs its
-            matrix products and depth-wise convs in bf16 (its residual stream, norms and
-            last conv stay float32); any other restorer runs under
+            instructions and slightly less exact (``docs/speed.md``); or ``'auto'``:
+            bfloat16 for a restorer in its fused form (see ``fused_inference``) on a CPU
+            with native bf16 (AVX512-BF16 or AMX), float32 otherwise. A fused restorer
+            in bf16 runs its matrix products and depth-wise convs in bf16 (its residual
+            stream, norms and last conv stay float32); any other restorer runs under
             ``torch.autocast(dtype=torch.bfloat16)``. With gradients (joint
             fine-tuning) the restorer always runs in float32. Defaults to ``'auto'``.
+        fused_inference (bool): Without gradients and in eval mode, run a
+            :class:`~uniremoval_mm.models.UniRemovalNet` restorer in its fused CPU
+            inference form (:meth:`~uniremoval_mm.models.UniRemovalNet.fuse`; the same
+            weights, ``state_dict`` unchanged); other restorers have none and run as
+            they are. False runs the network itself. Defaults to True.
         **kwargs: Arguments of ``DetDataPreprocessor`` (``mean``, ``std``,
             ``bgr_to_rgb``, ``pad_size_divisor``, ...).
     """
@@ -103,6 +107,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                  tile: Optional[dict] = None,
                  keep_restored: bool = False,
                  restorer_dtype: str = 'auto',
+                 fused_inference: bool = True,
                  **kwargs) -> None:
         if input_channel_order not in ('bgr', 'rgb'):
             raise ValueError("data_preprocessor.input_channel_order must be 'bgr' or 'rgb', "
@@ -132,6 +137,9 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         self.train_mode = train_mode
         self.reg_weight = float(reg_weight)
         self.keep_restored = keep_restored
+        # The one place the inference form is chosen: whether the restorer has a fused one.
+        self.fused_inference = bool(fused_inference) and fuse_restorer(
+            self.restorer) is not self.restorer
         if freeze:
             _freeze(self.restorer)
         self.restorer_init = _freeze(copy.deepcopy(self.restorer)) if reg_weight > 0 else None
@@ -157,10 +165,12 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         """``net`` on one (1, 3, H, W) RGB [0, 1] image: float32 (or ``restorer_dtype``
         without gradients), tiled if asked."""
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
-        bf16 = self._bf16(net, x) and not torch.is_grad_enabled()
+        bf16 = self._bf16(x) and not torch.is_grad_enabled()
         fn = net
-        if bf16 and isinstance(net, UniRemovalNet) and not net.training:
-            fn, bf16 = partial(net.forward_fast, dtype=torch.bfloat16), False  # its own bf16
+        if self._fused(net):
+            fused = fuse_restorer(net)
+            dtype = torch.bfloat16 if bf16 else None
+            fn, bf16 = (lambda t: fused(t, dtype)), False  # bf16 in its own products
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=bf16):
             if self.tile is None or max(x.shape[-2:]) <= self.tile['size']:
                 y = fn(x)
@@ -170,27 +180,31 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                                   align=getattr(net, 'multiple', 1))
         return y.float().clamp(0, 1)
 
-    def _bf16(self, net: torch.nn.Module, x: Tensor) -> bool:
-        """Whether ``net`` runs in bfloat16 on ``x`` when there are no gradients."""
+    def _bf16(self, x: Tensor) -> bool:
+        """Whether the restorer runs in bfloat16 on ``x`` when there are no gradients."""
         if self.restorer_dtype == 'auto':
-            return isinstance(net, UniRemovalNet) and x.device.type == 'cpu' and _cpu_bf16()
+            return self.fused_inference and x.device.type == 'cpu' and _cpu_bf16()
         return self.restorer_dtype == 'bfloat16'
 
+    def _fused(self, net: torch.nn.Module) -> bool:
+        """Whether ``net`` (the restorer or its frozen copy) runs in its fused form now:
+        ``fused_inference``, eval mode, no gradients."""
+        return self.fused_inference and not net.training and not torch.is_grad_enabled()
+
     def _fast(self, img: Tensor) -> bool:
-        """Whether ``img`` goes through the restorer's folded inference path: a
-        :class:`UniRemovalNet` in eval mode, without gradients, untiled."""
-        return (isinstance(self.restorer, UniRemovalNet) and not self.restorer.training
-                and not torch.is_grad_enabled()
-                and (self.tile is None or max(img.shape[-2:]) <= self.tile['size']))
+        """Whether ``img`` goes through the fused form with the conversions folded in:
+        the restorer runs fused (:meth:`_fused`), untiled."""
+        return self._fused(self.restorer) and (self.tile is None
+                                               or max(img.shape[-2:]) <= self.tile['size'])
 
     def _restore_fast(self, img: Tensor) -> Tensor:
-        """One raw (3, H, W) image through ``UniRemovalNet.forward_fast``: the scaling to
-        [0, 1], the channel order and the clamp are folded into its head and tail."""
+        """One raw (3, H, W) image through the fused restorer: the scaling to [0, 1],
+        the channel order and the clamp are folded into its head and tail."""
         x = self.cast_data(img)[None].float()
-        dtype = torch.bfloat16 if self._bf16(self.restorer, x) else None
+        dtype = torch.bfloat16 if self._bf16(x) else None
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
         with torch.autocast(device_type=device_type, enabled=False):
-            y = self.restorer.forward_fast(
+            y = fuse_restorer(self.restorer)(
                 x, dtype, scale=255.0, reverse_channels=self.input_channel_order == 'bgr',
                 clamp=True)
         return y[0]
