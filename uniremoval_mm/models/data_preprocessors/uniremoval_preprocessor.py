@@ -137,9 +137,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         self.train_mode = train_mode
         self.reg_weight = float(reg_weight)
         self.keep_restored = keep_restored
-        # The one place the inference form is chosen: whether the restorer has a fused one.
-        self.fused_inference = bool(fused_inference) and fuse_restorer(
-            self.restorer) is not self.restorer
+        self.fused_inference = bool(fused_inference)
         if freeze:
             _freeze(self.restorer)
         self.restorer_init = _freeze(copy.deepcopy(self.restorer)) if reg_weight > 0 else None
@@ -166,9 +164,8 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         without gradients), tiled if asked."""
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
         bf16 = self._bf16(x) and not torch.is_grad_enabled()
-        fn = net
-        if self._fused(net):
-            fused = fuse_restorer(net)
+        fn, fused = net, self._fused_form(net)
+        if fused is not None:
             dtype = torch.bfloat16 if bf16 else None
             fn, bf16 = (lambda t: fused(t, dtype)), False  # bf16 in its own products
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=bf16):
@@ -183,19 +180,25 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
     def _bf16(self, x: Tensor) -> bool:
         """Whether the restorer runs in bfloat16 on ``x`` when there are no gradients."""
         if self.restorer_dtype == 'auto':
-            return self.fused_inference and x.device.type == 'cpu' and _cpu_bf16()
+            return (self.fused_inference and _has_fused_form(self.restorer)
+                    and x.device.type == 'cpu' and _cpu_bf16())
         return self.restorer_dtype == 'bfloat16'
 
-    def _fused(self, net: torch.nn.Module) -> bool:
-        """Whether ``net`` (the restorer or its frozen copy) runs in its fused form now:
-        ``fused_inference``, eval mode, no gradients."""
-        return self.fused_inference and not net.training and not torch.is_grad_enabled()
+    def _fused_form(self, net: torch.nn.Module) -> Optional[torch.nn.Module]:
+        """The module that runs ``net`` (the restorer or its frozen copy) now: the one
+        place the fused inference form is chosen. With ``fused_inference``, in eval mode
+        and without gradients, ``net``'s fused form where it has one
+        (:func:`~uniremoval_mm.models.fuse_restorer`); else None (run ``net``)."""
+        if not self.fused_inference or net.training or torch.is_grad_enabled():
+            return None
+        fused = fuse_restorer(net)
+        return fused if fused is not net else None
 
     def _fast(self, img: Tensor) -> bool:
         """Whether ``img`` goes through the fused form with the conversions folded in:
-        the restorer runs fused (:meth:`_fused`), untiled."""
-        return self._fused(self.restorer) and (self.tile is None
-                                               or max(img.shape[-2:]) <= self.tile['size'])
+        the restorer runs fused (:meth:`_fused_form`), untiled."""
+        return self._fused_form(self.restorer) is not None and (
+            self.tile is None or max(img.shape[-2:]) <= self.tile['size'])
 
     def _restore_fast(self, img: Tensor) -> Tensor:
         """One raw (3, H, W) image through the fused restorer: the scaling to [0, 1],
@@ -204,7 +207,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         dtype = torch.bfloat16 if self._bf16(x) else None
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
         with torch.autocast(device_type=device_type, enabled=False):
-            y = fuse_restorer(self.restorer)(
+            y = self._fused_form(self.restorer)(
                 x, dtype, scale=255.0, reverse_channels=self.input_channel_order == 'bgr',
                 clamp=True)
         return y[0]
@@ -339,6 +342,10 @@ def _cpu_bf16() -> bool:
     checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
     return torch.backends.mkldnn.is_available() and any(
         getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def _has_fused_form(net: torch.nn.Module) -> bool:
+    return fuse_restorer(net) is not net
 
 
 def _freeze(module: torch.nn.Module) -> torch.nn.Module:
