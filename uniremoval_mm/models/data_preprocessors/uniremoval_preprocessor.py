@@ -30,10 +30,10 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
     :class:`~uniremoval_mm.models.UniRemovalNet` runs in its fused inference form
     (:class:`~uniremoval_mm.models.FusedUniRemovalNet`, unless ``fused_inference=False``),
     with those conversions folded into its first and last convs
-    (``scale=255, reverse_channels=...``: the same result up to float rounding). Then mmdet's own steps run unchanged (BGR→RGB if
-    asked, normalisation with the detector's mean/std, padding to ``pad_size_divisor``,
-    ``batch_input_shape``, batch augments). So the restorer can be added to any detector
-    config without touching the rest::
+    (``scale=255, reverse_channels=...``: the same result up to float rounding). Then
+    mmdet's own steps run unchanged (BGR→RGB if asked, normalisation with the detector's
+    mean/std, padding to ``pad_size_divisor``, ``batch_input_shape``, batch augments).
+    So the restorer can be added to any detector config without touching the rest::
 
         data_preprocessor=dict(type='UniRemovalPreprocessor',
                                restorer=dict(type='mmagic.UniRemovalNetS'),

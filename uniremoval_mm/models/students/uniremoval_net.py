@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ['UniRemovalNet', 'NAFBlock', 'SimpleGate', 'LayerNorm2d']
 
+
 class LayerNorm2d(nn.Module):
     """Layer norm over the channels of an NCHW tensor, at every pixel.
 
@@ -81,6 +82,7 @@ class NAFBlock(nn.Module):
         x = x + self.beta * y
         y = self.ffn_out(self.gate(self.ffn_in(self.norm2(x))))
         return x + self.gamma * y
+
 
 def _blocks(channels: int, num: int) -> nn.Sequential:
     return nn.Sequential(*[NAFBlock(channels) for _ in range(num)])
@@ -240,6 +242,7 @@ class UniRemovalNet(nn.Module):
         """
         from .fused import FusedUniRemovalNet
         return FusedUniRemovalNet(self)
+
 
 def _icnr_(conv: nn.Conv2d, scale: int) -> None:
     """ICNR in place: ``conv`` (before a ``PixelShuffle(scale)``) gets the same kernel
