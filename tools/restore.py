@@ -376,7 +376,8 @@ def main(argv=None) -> int:
         raise UsageError(f'--tile-overlap {args.tile_overlap} must be smaller than --tile '
                          f'{args.tile}')
     net = build_restorer(args.config, args.checkpoint, device)
-    restore = Restorer(net, device, args.tile, args.tile_overlap, args.auto_tile, note)
+    restore = Restorer(net, device, args.tile, args.tile_overlap, args.auto_tile, note,
+                       fused=True)  # the fused CPU inference form (UniRemovalNet.fuse)
     _check_args(args, restore.align)
     detector = None
     if args.det_config:

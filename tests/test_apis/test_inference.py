@@ -11,7 +11,7 @@ from torch import nn
 from uniremoval_mm.apis import (RestorationError, Restorer, init_restorer, restore_image,
                                 tiled_forward)
 from uniremoval_mm.datasets.image_files import ImageFileError
-from uniremoval_mm.models import UniRemovalNet, UniRemovalNetT
+from uniremoval_mm.models import FusedUniRemovalNet, UniRemovalNet, UniRemovalNetT
 from uniremoval_mm.utils.checkpoint import CheckpointError
 from ..helpers import CodeRunningPayload
 
@@ -267,9 +267,20 @@ def test_restorer_fixed_tiles_match_tiled_forward(restorer):
     out = Restorer(restorer, tile=32, overlap=64)(img)  # overlap capped at tile - align
     x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
     with torch.no_grad():
-        ref = tiled_forward(restorer, x, 32, 32 - restorer.multiple, align=restorer.multiple)
+        ref = tiled_forward(restorer.fuse(), x, 32, 32 - restorer.multiple,
+                            align=restorer.multiple)
     ref = np.round(ref[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255)
     np.testing.assert_array_equal(out, ref)
+
+
+def test_restorer_runs_the_fused_form_unless_told_not_to(restorer):
+    assert isinstance(Restorer(restorer).net, FusedUniRemovalNet)
+    assert Restorer(restorer, fused=False).net is restorer
+    other = nn.Conv2d(3, 3, 1)
+    assert Restorer(other).net is other  # no fused form: run as it is
+    img = _rgb(45, 70)
+    fused, plain = restore_image(restorer, img), restore_image(restorer, img, fused=False)
+    assert np.abs(fused.astype(int) - plain.astype(int)).max() <= 1  # float rounding
 
 
 def test_a_nonfinite_output_raises():

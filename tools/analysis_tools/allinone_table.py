@@ -212,14 +212,16 @@ def make_runner(net: torch.nn.Module, device: str, tile: int, overlap: int,
         Callable[[np.ndarray], np.ndarray]: The runner.
     """
     from uniremoval_mm.apis import tiled_forward
+    from uniremoval_mm.models import fuse_restorer
     align = int(getattr(net, 'multiple', 1))
+    fused = fuse_restorer(net)  # a UniRemovalNet's fused CPU inference form
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
         ph, pw = (-h % pad_to, -w % pad_to) if pad_to > 1 else (0, 0)
         if ph or pw:
             x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode='reflect')
-        return net(x)[..., :h, :w]
+        return fused(x)[..., :h, :w]
 
     @torch.no_grad()
     def run(rgb: np.ndarray) -> np.ndarray:

@@ -26,10 +26,10 @@ The same run also times a 2048x2048 fp32 matmul (at the start and at the end: th
 machine may be shared) and checks the issue's targets (student-S against NAFNet-w32 and
 Restormer, achieved FLOP/s against the matmul rate, the detector's overhead).
 
-Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, through
-their inference path ``forward_fast``; ``student-S:training-path`` etc. time the same
-network through its training path, for comparison; ``student-S:bfloat16`` its inference
-path with bf16 products), ``teacher:NAME`` (each network in
+Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, in their
+fused inference form ``FusedUniRemovalNet``; ``student-S:training-path`` etc. time the
+network itself, for comparison; ``student-S:bfloat16`` its fused form with bf16
+products), ``teacher:NAME`` (each network in
 ``configs/_base_/teachers.py``, one per distinct architecture), ``nafnet-w32``
 (mmagic's ``NAFNet`` built from its SIDD config with ``mid_channels=32``: the NAFNet
 paper's SIDD width-32 model), ``restormer`` (mmagic's Restormer from
@@ -103,19 +103,20 @@ def teacher_cfgs() -> Dict[str, dict]:
 
 
 class _Bfloat16Path(nn.Module):
-    """A student timed through its inference path with bf16 products."""
+    """A student timed in its fused inference form with bf16 products."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
+        self.fused = net.fuse()
 
     def forward(self, x):
-        return self.net.forward_fast(x, torch.bfloat16)
+        return self.fused(x, torch.bfloat16)
 
 
 class _TrainingPath(nn.Module):
-    """A student timed through its training path (what inference cost before its
-    inference path, ``UniRemovalNet.forward_fast``)."""
+    """A student timed as the network itself, the training path (what inference cost
+    before its fused form, ``UniRemovalNet.fuse``)."""
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -154,7 +155,7 @@ def build_benchmark_restorer(name: str) -> nn.Module:
         net = init_restorer(size)
         if path == 'bfloat16':
             return _Bfloat16Path(net).eval()
-        return _TrainingPath(net).eval() if path else net
+        return _TrainingPath(net).eval() if path else net.fuse().eval()
     if name == 'nafnet-w32':
         cfg = _generator_cfg(NAFNET_CFG, mid_channels=32)
     elif name == 'restormer':
@@ -415,7 +416,8 @@ def measure_interleaved(names: Sequence[str], args) -> List[dict]:
 
 
 def _macs(model: nn.Module, name: str, h: int, w: int, device: torch.device) -> Optional[int]:
-    if isinstance(model, _Bfloat16Path):
+    from uniremoval_mm.models import FusedUniRemovalNet
+    if isinstance(model, (_Bfloat16Path, FusedUniRemovalNet)):
         model = model.net  # the same products, counted on the traceable network
     if not name.startswith('detector'):
         return count_macs(model, torch.zeros(1, 3, h, w, device=device))

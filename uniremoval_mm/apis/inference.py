@@ -9,7 +9,10 @@ In the shape of MMDetection's ``init_detector`` / ``inference_detector``::
 
 :class:`Restorer` is the callable behind :func:`restore_image`, for many pictures in a
 row (``tools/restore.py`` runs every file and video frame through one): it keeps the
-tiling policy, including tiling only pictures above a size.
+tiling policy, including tiling only pictures above a size. Both run a
+:class:`~uniremoval_mm.models.UniRemovalNet` in its fused CPU inference form
+(``fused=True``, :meth:`~uniremoval_mm.models.UniRemovalNet.fuse`); ``init_restorer``
+itself returns the network as trained (to export, fine-tune or inspect).
 """
 from pathlib import Path
 from typing import Callable, Optional, Union
@@ -19,6 +22,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from ..models.students.fused import fuse_restorer
 from ..utils.checkpoint import CheckpointError, load_weights
 from ..utils.network_configs import network_cfg
 
@@ -113,6 +117,9 @@ class Restorer:
             in :data:`AUTO_TILE_SIZE` tiles; 0 = never. Defaults to 0.
         note (Callable[[str], None], optional): Told when a picture is tiled
             automatically. Defaults to None (say nothing).
+        fused (bool): Run the network in its fused CPU inference form where it has one
+            (:func:`~uniremoval_mm.models.fuse_restorer`: a UniRemovalNet); False runs
+            it as it is. Defaults to True.
     """
 
     def __init__(self,
@@ -121,8 +128,9 @@ class Restorer:
                  tile: int = 0,
                  overlap: int = 32,
                  auto_tile: int = 0,
-                 note: Optional[Callable[[str], None]] = None) -> None:
-        self.net = net
+                 note: Optional[Callable[[str], None]] = None,
+                 fused: bool = True) -> None:
+        self.net = fuse_restorer(net) if fused else net
         self.device = _device_of(net) if device is None else device
         self.align = int(getattr(net, 'multiple', 1))
         self.tile = tile
@@ -183,7 +191,8 @@ def restore_image(model: nn.Module,
                   img: Union[str, Path, np.ndarray],
                   tile: Optional[int] = None,
                   overlap: int = 32,
-                  channel_order: str = 'rgb') -> np.ndarray:
+                  channel_order: str = 'rgb',
+                  fused: bool = True) -> np.ndarray:
     """Restore one picture: a file, or an array.
 
     Args:
@@ -199,6 +208,8 @@ def restore_image(model: nn.Module,
         overlap (int): Overlap of neighbouring tiles in pixels. Defaults to 32.
         channel_order (str): ``'rgb'`` or ``'bgr'`` (OpenCV's): the order of an array
             input and of the output. Defaults to ``'rgb'``.
+        fused (bool): Run the network in its fused CPU inference form where it has one
+            (see :class:`Restorer`). Defaults to True.
 
     Returns:
         np.ndarray: (H, W, 3), in ``channel_order``, of the input's dtype (uint8 or
@@ -225,7 +236,7 @@ def restore_image(model: nn.Module,
         rgb = img[..., ::-1] if channel_order == 'bgr' else img
     else:
         raise TypeError(f'img must be a path or an (H, W, 3) array, got {type(img).__name__}')
-    restorer = Restorer(model, tile=tile or 0, overlap=overlap)
+    restorer = Restorer(model, tile=tile or 0, overlap=overlap, fused=fused)
     if tile is not None:
         if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
             raise ValueError(f'tile must be an int >= 1 or None, got {tile!r}')

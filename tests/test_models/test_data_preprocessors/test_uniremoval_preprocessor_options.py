@@ -211,7 +211,7 @@ def test_restorer_dtype_bfloat16_stays_close_and_training_stays_float32():
                                              tile=dict(size=16, overlap=4)))
     with torch.no_grad():
         ref, out = fp32.restore(inputs), bf16.restore(inputs)
-        tiled_out = tiled.restore(inputs)  # tiled: forward_fast(dtype=bf16) on each tile
+        tiled_out = tiled.restore(inputs)  # tiled: the fused form (dtype=bf16) on each tile
     for r, o, t in zip(ref, out, tiled_out):
         assert 0 < float((o - r).abs().max()) < 2.0  # bf16 differs, by little (0-255)
         assert torch.isfinite(t).all() and t.shape == r.shape
@@ -250,4 +250,30 @@ def test_restorer_dtype_for_other_restorers():
         assert pre.restorer.autocast == [expected] * 2
     pre = build_preprocessor()
     assert pre.restorer_dtype == 'auto'
-    assert pre._bf16(pre.restorer, torch.zeros(1)) == module._cpu_bf16()
+    assert pre._bf16(torch.zeros(1)) == module._cpu_bf16()
+    assert not build_preprocessor(fused_inference=False)._bf16(torch.zeros(1))
+
+
+def test_fused_inference_is_chosen_by_the_option_and_changes_no_state(monkeypatch):
+    """fused_inference=True (default): a frozen UniRemovalNet restores through its fused
+    form, whole or tiled; False: through the network itself. The state is the same."""
+    from uniremoval_mm.models import FusedUniRemovalNet
+    calls = []
+    forward = FusedUniRemovalNet.forward
+    monkeypatch.setattr(FusedUniRemovalNet, 'forward',
+                        lambda self, *a, **k: calls.append(1) or forward(self, *a, **k))
+    inputs = det_batch()['inputs']
+    fused = _trained_like(build_preprocessor(restorer_dtype='float32'))
+    tiled = _trained_like(build_preprocessor(restorer_dtype='float32',
+                                             tile=dict(size=16, overlap=4)))
+    plain = _trained_like(build_preprocessor(restorer_dtype='float32', fused_inference=False))
+    assert fused.state_dict().keys() == plain.state_dict().keys()
+    with torch.no_grad():
+        ref = plain.restore(inputs)
+        assert not calls
+        out = fused.restore(inputs)
+        assert len(calls) == len(inputs)
+        tiled.restore(inputs)
+        assert len(calls) > 2 * len(inputs)  # one call per tile
+    for r, o in zip(ref, out):
+        torch.testing.assert_close(o, r, atol=2e-3, rtol=0)  # 0-255 scale

@@ -1,6 +1,6 @@
 """UniRemovalPreprocessor: restore every image before any MMDetection detector sees it."""
 import copy
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Union
 
 import torch
@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ...utils.checkpoint import load_weights
 from ...utils.config_checks import check_preprocessor_normalisation
-from ..students.uniremoval_net import UniRemovalNet
+from ..students.fused import fuse_restorer
 
 TRAIN_MODES = ('restored', 'raw', 'both')
 RESTORER_DTYPES = ('auto', 'float32', 'bfloat16')
@@ -26,13 +26,14 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
 
     Each raw image (uint8, in the pipeline's channel order) is turned into RGB in
     [0, 1], restored (outside autocast, in float32 or as ``restorer_dtype`` says, clamped
-    to [0, 1]), and turned back; for a :class:`~uniremoval_mm.models.UniRemovalNet` run
-    without gradients (frozen, or at test time) those conversions are folded into its
-    first and last convs (``forward_fast(scale=255, reverse_channels=...)``: the same
-    result up to float rounding). Then mmdet's own steps run unchanged (BGR→RGB if
-    asked, normalisation with the detector's mean/std, padding to ``pad_size_divisor``,
-    ``batch_input_shape``, batch augments). So the restorer can be added to any detector
-    config without touching the rest::
+    to [0, 1]), and turned back. Without gradients (frozen, or at test time) a
+    :class:`~uniremoval_mm.models.UniRemovalNet` runs in its fused inference form
+    (:class:`~uniremoval_mm.models.FusedUniRemovalNet`, unless ``fused_inference=False``),
+    with those conversions folded into its first and last convs
+    (``scale=255, reverse_channels=...``: the same result up to float rounding). Then
+    mmdet's own steps run unchanged (BGR→RGB if asked, normalisation with the detector's
+    mean/std, padding to ``pad_size_divisor``, ``batch_input_shape``, batch augments).
+    So the restorer can be added to any detector config without touching the rest::
 
         data_preprocessor=dict(type='UniRemovalPreprocessor',
                                restorer=dict(type='mmagic.UniRemovalNetS'),
@@ -79,15 +80,18 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
             ``restored_img``, for :class:`RestorationQualityMetric`. Defaults to False.
         restorer_dtype (str): How the restorer runs without gradients (frozen, or at
             test time): ``'float32'``; ``'bfloat16'``, faster on CPUs with bf16
-            instructions and slightly less exact (``docs/speed.md``: 71-80 dB PSNR
-            against the float32 output, within 0.01 dB of its PSNR against the clean
-            images); or ``'auto'``: bfloat16 for a
-            :class:`~uniremoval_mm.models.UniRemovalNet` on a CPU with native bf16
-            (AVX512-BF16 or AMX), float32 otherwise. A UniRemovalNet in bf16 runs its
-            matrix products and depth-wise convs in bf16 (its residual stream, norms and
-            last conv stay float32); any other restorer runs under
+            instructions and slightly less exact (``docs/speed.md``); or ``'auto'``:
+            bfloat16 for a restorer in its fused form (see ``fused_inference``) on a CPU
+            with native bf16 (AVX512-BF16 or AMX), float32 otherwise. A fused restorer
+            in bf16 runs its matrix products and depth-wise convs in bf16 (its residual
+            stream, norms and last conv stay float32); any other restorer runs under
             ``torch.autocast(dtype=torch.bfloat16)``. With gradients (joint
             fine-tuning) the restorer always runs in float32. Defaults to ``'auto'``.
+        fused_inference (bool): Without gradients and in eval mode, run a
+            :class:`~uniremoval_mm.models.UniRemovalNet` restorer in its fused CPU
+            inference form (:meth:`~uniremoval_mm.models.UniRemovalNet.fuse`; the same
+            weights, ``state_dict`` unchanged); other restorers have none and run as
+            they are. False runs the network itself. Defaults to True.
         **kwargs: Arguments of ``DetDataPreprocessor`` (``mean``, ``std``,
             ``bgr_to_rgb``, ``pad_size_divisor``, ...).
     """
@@ -103,6 +107,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                  tile: Optional[dict] = None,
                  keep_restored: bool = False,
                  restorer_dtype: str = 'auto',
+                 fused_inference: bool = True,
                  **kwargs) -> None:
         if input_channel_order not in ('bgr', 'rgb'):
             raise ValueError("data_preprocessor.input_channel_order must be 'bgr' or 'rgb', "
@@ -132,6 +137,7 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         self.train_mode = train_mode
         self.reg_weight = float(reg_weight)
         self.keep_restored = keep_restored
+        self.fused_inference = bool(fused_inference)
         if freeze:
             _freeze(self.restorer)
         self.restorer_init = _freeze(copy.deepcopy(self.restorer)) if reg_weight > 0 else None
@@ -157,10 +163,11 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         """``net`` on one (1, 3, H, W) RGB [0, 1] image: float32 (or ``restorer_dtype``
         without gradients), tiled if asked."""
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
-        bf16 = self._bf16(net, x) and not torch.is_grad_enabled()
-        fn = net
-        if bf16 and isinstance(net, UniRemovalNet) and not net.training:
-            fn, bf16 = partial(net.forward_fast, dtype=torch.bfloat16), False  # its own bf16
+        bf16 = self._bf16(x) and not torch.is_grad_enabled()
+        fn, fused = net, self._fused_form(net)
+        if fused is not None:
+            dtype = torch.bfloat16 if bf16 else None
+            fn, bf16 = (lambda t: fused(t, dtype)), False  # bf16 in its own products
         with torch.autocast(device_type=device_type, dtype=torch.bfloat16, enabled=bf16):
             if self.tile is None or max(x.shape[-2:]) <= self.tile['size']:
                 y = fn(x)
@@ -170,27 +177,37 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
                                   align=getattr(net, 'multiple', 1))
         return y.float().clamp(0, 1)
 
-    def _bf16(self, net: torch.nn.Module, x: Tensor) -> bool:
-        """Whether ``net`` runs in bfloat16 on ``x`` when there are no gradients."""
+    def _bf16(self, x: Tensor) -> bool:
+        """Whether the restorer runs in bfloat16 on ``x`` when there are no gradients."""
         if self.restorer_dtype == 'auto':
-            return isinstance(net, UniRemovalNet) and x.device.type == 'cpu' and _cpu_bf16()
+            return (self.fused_inference and _has_fused_form(self.restorer)
+                    and x.device.type == 'cpu' and _cpu_bf16())
         return self.restorer_dtype == 'bfloat16'
 
+    def _fused_form(self, net: torch.nn.Module) -> Optional[torch.nn.Module]:
+        """The module that runs ``net`` (the restorer or its frozen copy) now: the one
+        place the fused inference form is chosen. With ``fused_inference``, in eval mode
+        and without gradients, ``net``'s fused form where it has one
+        (:func:`~uniremoval_mm.models.fuse_restorer`); else None (run ``net``)."""
+        if not self.fused_inference or net.training or torch.is_grad_enabled():
+            return None
+        fused = fuse_restorer(net)
+        return fused if fused is not net else None
+
     def _fast(self, img: Tensor) -> bool:
-        """Whether ``img`` goes through the restorer's folded inference path: a
-        :class:`UniRemovalNet` in eval mode, without gradients, untiled."""
-        return (isinstance(self.restorer, UniRemovalNet) and not self.restorer.training
-                and not torch.is_grad_enabled()
-                and (self.tile is None or max(img.shape[-2:]) <= self.tile['size']))
+        """Whether ``img`` goes through the fused form with the conversions folded in:
+        the restorer runs fused (:meth:`_fused_form`), untiled."""
+        return self._fused_form(self.restorer) is not None and (
+            self.tile is None or max(img.shape[-2:]) <= self.tile['size'])
 
     def _restore_fast(self, img: Tensor) -> Tensor:
-        """One raw (3, H, W) image through ``UniRemovalNet.forward_fast``: the scaling to
-        [0, 1], the channel order and the clamp are folded into its head and tail."""
+        """One raw (3, H, W) image through the fused restorer: the scaling to [0, 1],
+        the channel order and the clamp are folded into its head and tail."""
         x = self.cast_data(img)[None].float()
-        dtype = torch.bfloat16 if self._bf16(self.restorer, x) else None
+        dtype = torch.bfloat16 if self._bf16(x) else None
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
         with torch.autocast(device_type=device_type, enabled=False):
-            y = self.restorer.forward_fast(
+            y = self._fused_form(self.restorer)(
                 x, dtype, scale=255.0, reverse_channels=self.input_channel_order == 'bgr',
                 clamp=True)
         return y[0]
@@ -325,6 +342,10 @@ def _cpu_bf16() -> bool:
     checks = ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
     return torch.backends.mkldnn.is_available() and any(
         getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def _has_fused_form(net: torch.nn.Module) -> bool:
+    return fuse_restorer(net) is not net
 
 
 def _freeze(module: torch.nn.Module) -> torch.nn.Module:

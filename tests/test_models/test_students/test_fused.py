@@ -1,10 +1,13 @@
-"""UniRemovalNet's inference path (``forward_fast``): the same output as the training path,
-the same weights, used only where it may be."""
+"""FusedUniRemovalNet, a UniRemovalNet's fused CPU inference form: the same output as the
+network, the same weights and state, made only explicitly."""
+import warnings
+
 import pytest
 import torch
 
-from uniremoval_mm.models import NAFBlock, UniRemovalNet, build_uniremoval_net
-from uniremoval_mm.models.students import uniremoval_net
+from uniremoval_mm.models import (FusedUniRemovalNet, NAFBlock, UniRemovalNet, build_uniremoval_net,
+                                  fuse_restorer)
+from uniremoval_mm.models.students import fused as fused_module
 
 TINY = dict(width=4, enc_blocks=(1, 2), middle_blocks=1, dec_blocks=(2, 1))
 
@@ -20,7 +23,7 @@ def _trained_like(net: torch.nn.Module, std: float = 0.2) -> torch.nn.Module:
 
 def _reference(net: UniRemovalNet, x: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        return net(x, return_features=True)[0]  # the taps force the training path
+        return net(x)
 
 
 CASES = [((1, 3, 1, 1), None), ((1, 3, 37, 53), None), ((2, 3, 30, 45), None),
@@ -31,14 +34,14 @@ CASES = [((1, 3, 1, 1), None), ((1, 3, 37, 53), None), ((2, 3, 30, 45), None),
 
 @pytest.mark.parametrize('shape, tile_floats', CASES,
                          ids=lambda c: 'x'.join(map(str, c)) if isinstance(c, tuple) else c)
-def test_fast_path_matches_the_training_path(shape, tile_floats, monkeypatch):
+def test_fused_matches_the_network(shape, tile_floats, monkeypatch):
     if tile_floats is not None:
-        monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', tile_floats)
+        monkeypatch.setattr(fused_module, 'TILE_FLOATS', tile_floats)
     net = _trained_like(UniRemovalNet(**TINY))
     x = torch.rand(*shape)
     before = x.clone()
     with torch.inference_mode():
-        fast = net(x)
+        fast = net.fuse()(x)
     torch.testing.assert_close(fast, _reference(net, x), atol=1e-5, rtol=1e-5)
     assert fast.shape == x.shape
     torch.testing.assert_close(x, before, rtol=0, atol=0)  # the input is not written to
@@ -52,31 +55,46 @@ def test_named_sizes_match_and_weights_load_unchanged(size):
     other = build_uniremoval_net(size)
     other.load_state_dict(net.state_dict(), strict=True)
     x = torch.rand(1, 3, 41, 67)
-    with torch.no_grad():
-        fast = other.eval()(x)
+    fused = FusedUniRemovalNet(other.eval())
+    own = {k: v.data_ptr() for k, v in other.state_dict().items()}  # the net's, no copies
+    assert {k: v.data_ptr() for k, v in fused.state_dict().items()} == {
+        f'net.{k}': v for k, v in own.items()}
+    fast = fused(x)
     ref = _reference(net, x)  # random deep nets reach large values: compare to their scale
     torch.testing.assert_close(fast, ref, atol=1e-5 * float(ref.abs().max()), rtol=1e-5)
 
 
-def test_fast_path_only_without_gradients_in_eval(monkeypatch):
+def test_the_network_never_switches_to_the_fused_form(monkeypatch):
+    """``forward`` is the network alone, in eval mode without gradients too; the fused
+    form is made only by ``fuse()`` / ``FusedUniRemovalNet`` / ``fuse_restorer``."""
     net = _trained_like(UniRemovalNet(**TINY))
     calls = []
-    monkeypatch.setattr(UniRemovalNet, 'forward_fast',
-                        lambda self, x: calls.append(1) or x)
-    x = torch.rand(1, 3, 9, 11, requires_grad=True)
-    out = net(x)  # eval, gradients on: the differentiable path
-    out.sum().backward()
-    assert x.grad is not None and not calls
-    net.train()
-    with torch.no_grad():
+    monkeypatch.setattr(FusedUniRemovalNet, 'forward', lambda self, x: calls.append(1) or x)
+    x = torch.rand(1, 3, 9, 11)
+    with torch.inference_mode():
         net(x)
     assert not calls
-    net.eval()
-    with torch.no_grad():
-        net(x, return_features=True)
-        assert not calls
-        net(x)
-    assert calls == [1]
+    assert isinstance(net.fuse(), FusedUniRemovalNet) and net.fuse().net is net
+    assert isinstance(fuse_restorer(net), FusedUniRemovalNet)
+    other = torch.nn.Conv2d(3, 3, 1)
+    assert fuse_restorer(other) is other
+    with pytest.raises(TypeError, match='UniRemovalNet'):
+        FusedUniRemovalNet(other)
+
+
+def test_fused_takes_no_gradients_tracing_or_autocast():
+    net = _trained_like(UniRemovalNet(**TINY))
+    x = torch.rand(1, 3, 9, 11, requires_grad=True)
+    out = net.fuse()(x)  # gradients on outside: none inside
+    assert not out.requires_grad and net.fuse().multiple == net.multiple
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        with pytest.raises(RuntimeError, match='autocast'):
+            net.fuse()(x)
+    with pytest.raises(RuntimeError, match='traceable'), warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch.jit.trace's own deprecation
+        torch.jit.trace(net.fuse(), x.detach(), check_trace=False)
+    with pytest.raises(ValueError, match='expected'):
+        net.fuse()(torch.rand(1, 4, 9, 11))
 
 
 def test_block_nhwc_equals_block():
@@ -84,13 +102,14 @@ def test_block_nhwc_equals_block():
     x = torch.randn(2, 6, 9, 11)
     with torch.no_grad():
         ref = block(x)
-        out = block.forward_nhwc(x.permute(0, 2, 3, 1).contiguous()).permute(0, 3, 1, 2)
+        out = fused_module.block_nhwc(block, x.permute(0, 2, 3, 1).contiguous())
+        out = out.permute(0, 3, 1, 2)
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
 
 
-def test_autocast_inference_takes_the_reference_path():
-    """A frozen copy under mixed precision (stage 2's reference with an AMP wrapper):
-    the fast path's addmm(out=...) would mix bf16/fp16 activations with fp32 weights."""
+def test_autocast_inference_runs_the_network():
+    """A frozen copy under mixed precision (stage 2's reference with an AMP wrapper) runs
+    the network itself under autocast."""
     net = _trained_like(build_uniremoval_net('T')).eval()
     x = torch.rand(1, 3, 19, 23)
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
@@ -109,20 +128,20 @@ def _always_pad(channels, always=False):
                          ids=lambda c: 'x'.join(map(str, c)) if isinstance(c, tuple) else c)
 def test_zero_padded_channels_match_the_training_path(shape, tile_floats, monkeypatch):
     """Every level padded to 16 channels (S pads only its 14-channel level)."""
-    monkeypatch.setattr(uniremoval_net, 'fast_width', _always_pad)
+    monkeypatch.setattr(fused_module, 'fast_width', _always_pad)
     if tile_floats is not None:
-        monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', tile_floats)
+        monkeypatch.setattr(fused_module, 'TILE_FLOATS', tile_floats)
     net = _trained_like(UniRemovalNet(**TINY))
     x = torch.rand(*shape)
     with torch.inference_mode():
-        fast = net(x)
+        fast = net.fuse()(x)
     torch.testing.assert_close(fast, _reference(net, x), atol=1e-5, rtol=1e-5)
 
 
 def test_fast_width_pads_only_widths_just_under_16():
-    assert [uniremoval_net.fast_width(c) for c in (4, 8, 13, 14, 15, 16, 24, 28, 56)] == \
+    assert [fused_module.fast_width(c) for c in (4, 8, 13, 14, 15, 16, 24, 28, 56)] == \
         [4, 8, 13, 16, 16, 16, 24, 28, 56]
-    assert uniremoval_net.fast_width(28, always=True) == 32
+    assert fused_module.fast_width(28, always=True) == 32
 
 
 @pytest.mark.parametrize('reverse', [False, True])
@@ -130,7 +149,7 @@ def test_scale_channel_order_and_clamp_are_folded_exactly(reverse):
     net = _trained_like(UniRemovalNet(**TINY))
     x = torch.randint(0, 256, (2, 3, 29, 47)).float()
     with torch.inference_mode():
-        folded = net.forward_fast(x, scale=255.0, reverse_channels=reverse, clamp=True)
+        folded = net.fuse()(x, scale=255.0, reverse_channels=reverse, clamp=True)
         rgb = x.flip(1) if reverse else x
         ref = net(rgb / 255).clamp(0, 1) * 255
         ref = ref.flip(1) if reverse else ref
@@ -143,19 +162,19 @@ def test_any_input_strides():
     net = _trained_like(UniRemovalNet(**TINY))
     x = torch.rand(33, 18, 3).permute(2, 0, 1)[None]
     with torch.inference_mode():
-        torch.testing.assert_close(net(x), _reference(net, x.contiguous()), atol=1e-5,
-                                   rtol=1e-5)
+        torch.testing.assert_close(net.fuse()(x), _reference(net, x.contiguous()),
+                                   atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize('shape', [(1, 3, 37, 53), (2, 3, 17, 9), (1, 3, 1, 1)])
 def test_bfloat16_products_stay_close_to_float32(shape, monkeypatch):
-    monkeypatch.setattr(uniremoval_net, 'TILE_FLOATS', 300)  # several bands and tiles
+    monkeypatch.setattr(fused_module, 'TILE_FLOATS', 300)  # several bands and tiles
     net = _trained_like(build_uniremoval_net('S'), std=0.05)  # 0.2 makes S chaotic
     x = torch.rand(*shape)
     before = x.clone()
     with torch.inference_mode():
-        ref = net.forward_fast(x)
-        out = net.forward_fast(x, torch.bfloat16)
+        ref = net.fuse()(x)
+        out = net.fuse()(x, torch.bfloat16)
     assert out.dtype == torch.float32 and out.shape == x.shape
     # random deep nets reach large values: compare to their scale
     assert float((out - ref).abs().max()) <= 0.01 * float(ref.abs().max())  # ~0.0015
