@@ -117,6 +117,7 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
 
     from uniremoval_mm.apis import init_restorer
     from uniremoval_mm.models import UniRemovalDistiller
+    from uniremoval_mm.models.students import fuse_restorer
     from uniremoval_mm.utils.checkpoint import CheckpointError
     from uniremoval_mm.utils.cli import load_config
     cfg = load_config(args.config)
@@ -137,7 +138,7 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
         if not ckpt:
             raise SystemExit(f'--student {spec!r}: expected NAME=CHECKPOINT')
         try:
-            net = init_restorer(cfg, ckpt)
+            net = fuse_restorer(init_restorer(cfg, ckpt))  # the fast inference path
         except (ValueError, CheckpointError) as e:
             raise SystemExit(f'--student {spec!r}: {e}')
         restorers[f'student {name}'] = ('all', net)
