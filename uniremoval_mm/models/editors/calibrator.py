@@ -12,6 +12,7 @@ from torch import Tensor
 from ...utils.checkpoint import latest_checkpoint, load_weights
 from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
+from ..students.fused import fuse_restorer
 from .utils import missing_local_checkpoint, sample_types
 
 
@@ -157,6 +158,16 @@ class UniRemovalCalibrator(BaseEditModel):
         self.reference.eval()
         return self
 
+    @torch.no_grad()
+    def _stage1(self, inputs: Tensor) -> Tensor:
+        """The frozen stage-1 student's output, through its fused inference path where
+        it has one (not under autocast, whose half-precision activations the fused
+        products do not take)."""
+        net = self.reference
+        if not torch.is_autocast_enabled(inputs.device.type):
+            net = fuse_restorer(net)
+        return net(inputs)
+
     def forward_inference(self, inputs: Tensor, data_samples=None, **kwargs):
         """The calibrated student's prediction (``pred_img``), and the frozen stage-1
         student's (``stage1_img``), so one test run compares before and after stage 2.
@@ -169,7 +180,7 @@ class UniRemovalCalibrator(BaseEditModel):
             DataSample: Stacked predictions.
         """
         predictions = super().forward_inference(inputs, data_samples, **kwargs)
-        stage1 = self.data_preprocessor.destruct(self.reference(inputs), data_samples)
+        stage1 = self.data_preprocessor.destruct(self._stage1(inputs), data_samples)
         predictions.set_tensor_data(dict(stage1_img=stage1.cpu()))
         return predictions
 
@@ -214,8 +225,7 @@ class UniRemovalCalibrator(BaseEditModel):
         """
         losses = {'gan.loss_g': self.gan_loss(self.discriminator(restored), True, is_disc=False)}
         if self.use_content_loss:
-            with torch.no_grad():
-                target = self.reference(degraded)
+            target = self._stage1(degraded)
             losses['content.loss'] = self.pixel_loss(restored, target)
         if self.identity_loss is not None:
             losses['identity.loss'] = self.identity_loss(self.generator(clean), clean)
