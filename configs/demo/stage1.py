@@ -8,12 +8,8 @@ _base_ = '../ablations/stage1_cpu_full.py'
 
 experiment_name = 'demo_stage1'
 work_dir = f'./work_dirs/{experiment_name}'
-max_iters = 400
 
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = dict(T_max=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters, save_best=None),
-                     logger=dict(interval=20))
+default_hooks = dict(checkpoint=dict(save_best=None))
 custom_hooks = [dict(type='BasicVisualizationHook', interval=1),
                 dict(type='RestorationGridHook', max_samples=3),
                 dict(type='ProgressHook', progress_file='progress.json')]

@@ -276,26 +276,25 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _peak_rss_mib() -> float:
-    """Peak resident memory of this process since the last reset, in MiB."""
+def _status_mib(field: str) -> float:
+    """A memory field of ``/proc/self/status`` (Linux) in MiB; elsewhere the peak."""
     try:
         for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmHWM:'):
+            if line.startswith(f'{field}:'):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process since the last reset, in MiB."""
+    return _status_mib('VmHWM')
+
+
 def _rss_mib() -> float:
     """Resident memory of this process now, in MiB."""
-    try:
-        for line in Path('/proc/self/status').read_text().splitlines():
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mib('VmRSS')
 
 
 def count_macs(model: nn.Module, inputs: torch.Tensor) -> Optional[int]:

@@ -105,6 +105,20 @@ def report_skipped(owner: str, skipped: Sequence[str], total: int) -> None:
                   'the dataset\'s `skipped`)', logger='current', level=logging.WARNING)
 
 
+def no_files_error(message: str, skipped: Sequence[str]) -> FileNotFoundError:
+    """``FileNotFoundError(message)``, plus how many files were skipped and the first.
+
+    Args:
+        message (str): What was not found, and where.
+        skipped (Sequence[str]): ``path: problem`` lines.
+
+    Returns:
+        FileNotFoundError: The error to raise.
+    """
+    return FileNotFoundError(
+        message + (f'; {len(skipped)} skipped, e.g. {skipped[0]}' if skipped else ''))
+
+
 def checked_images(owner: str, folder: Path, recursive: bool, check_files: str,
                    max_pixels: Optional[int], min_size: Optional[Tuple[int, int]],
                    strict: bool, limit: Optional[int] = None) -> Tuple[List[Path], List[str]]:

@@ -7,7 +7,7 @@ from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from .checks import check_mode, checked_images, pipeline_min_size, report_skipped
+from .checks import check_mode, checked_images, no_files_error, pipeline_min_size, report_skipped
 
 # How the stem of a degraded file names its clean file's stem, per benchmark layout.
 MATCH_RULES: Dict[str, Callable[[str], str]] = {
@@ -256,10 +256,8 @@ class UnpairedFolderDataset(BaseDataset):
                                   degradation_type=kind))
         report_skipped(owner, self.skipped, len(items) + len(self.skipped))
         if not items:
-            raise FileNotFoundError(
-                f'{root}: no images in {sorted(set(mapping) - self.exclude)}'
-                + (f'; {len(self.skipped)} skipped, e.g. {self.skipped[0]}'
-                   if self.skipped else ''))
+            raise no_files_error(
+                f'{root}: no images in {sorted(set(mapping) - self.exclude)}', self.skipped)
         return items
 
     def _select(self, folder: str, root: Path, paths: List[Path],

@@ -6,7 +6,7 @@ from mmagic.registry import DATASETS
 from mmengine.dataset import BaseDataset
 
 from ..utils.constants import DEGRADATION_TYPES
-from .checks import check_mode, checked_images, pipeline_min_size, report_skipped
+from .checks import check_mode, checked_images, no_files_error, pipeline_min_size, report_skipped
 
 
 @DATASETS.register_module()
@@ -84,10 +84,9 @@ class SyntheticPairedDataset(BaseDataset):
             pipeline_min_size(owner, self.pipeline), strict=False, limit=self.max_images)
         report_skipped(owner, self.skipped, len(photos) + len(self.skipped))
         if not photos:
-            raise FileNotFoundError(
-                f'{self.data_root}: no image files found (judged by content) for {owner}'
-                + (f'; {len(self.skipped)} skipped, e.g. {self.skipped[0]}'
-                   if self.skipped else ''))
+            raise no_files_error(
+                f'{self.data_root}: no image files found (judged by content) for {owner}',
+                self.skipped)
         items = []
         for path in photos:
             for kind in self.degradation_types:

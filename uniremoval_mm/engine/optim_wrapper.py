@@ -14,6 +14,9 @@ class _NonFiniteGuard:
     Subclasses decide, in :meth:`_guarded_step`, what a non-finite gradient means.
     """
 
+    #: State-dict key -> attribute of each counter saved with the optimiser's state.
+    _COUNTERS: Dict[str, str] = {'nonfinite_skips': 'skipped'}
+
     def _init_guard(self, max_skips: Optional[int], check_grads: bool) -> None:
         if max_skips is not None and max_skips < 0:
             raise ValueError(f'optim_wrapper.max_skips must be >= 0 or None, got {max_skips}')
@@ -65,19 +68,21 @@ class _NonFiniteGuard:
             self.zero_grad(**(zero_kwargs or {}))
 
     def state_dict(self) -> dict:
-        """The optimiser's state plus the skip count."""
+        """The optimiser's state (and the scaler's, under AMP) plus the counters."""
         state = super().state_dict()
-        state['nonfinite_skips'] = self.skipped
+        for key, attr in self._COUNTERS.items():
+            state[key] = getattr(self, attr)
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore the optimiser's state and the skip count.
+        """Restore the optimiser's state (and the scaler's, under AMP) and the counters.
 
         Args:
             state_dict (dict): From :meth:`state_dict`.
         """
         state_dict = dict(state_dict)
-        self.skipped = int(state_dict.pop('nonfinite_skips', 0))
+        for key, attr in self._COUNTERS.items():
+            setattr(self, attr, int(state_dict.pop(key, 0)))
         super().load_state_dict(state_dict)
 
 
@@ -146,6 +151,8 @@ class NonFiniteGuardAmpOptimWrapper(_NonFiniteGuard, AmpOptimWrapper):
             ``dtype``, ``optimizer``, ``accumulative_counts``, ``clip_grad``, ...).
     """
 
+    _COUNTERS = {**_NonFiniteGuard._COUNTERS, 'amp_overflow_skips': 'overflows'}
+
     def __init__(self, max_skips: Optional[int] = 10,
                  max_consecutive_overflows: Optional[int] = 30, check_grads: bool = True,
                  **kwargs) -> None:
@@ -188,19 +195,3 @@ class NonFiniteGuardAmpOptimWrapper(_NonFiniteGuard, AmpOptimWrapper):
                 f'every loss scale (now {scaler.get_scale():g}), more than optim_wrapper.'
                 f'max_consecutive_overflows={limit}: stopping. Check the model and the data '
                 'for NaN/Inf, or train in float32.')
-
-    def state_dict(self) -> dict:
-        """The optimiser's and scaler's state plus both counters."""
-        state = super().state_dict()
-        state['amp_overflow_skips'] = self.overflows
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore the optimiser's and scaler's state and both counters.
-
-        Args:
-            state_dict (dict): From :meth:`state_dict`.
-        """
-        state_dict = dict(state_dict)
-        self.overflows = int(state_dict.pop('amp_overflow_skips', 0))
-        super().load_state_dict(state_dict)

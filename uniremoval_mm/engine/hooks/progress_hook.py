@@ -136,7 +136,6 @@ class ProgressHook(Hook):
 
     # ------------------------------------------------------------------ val / test
     def before_val_epoch(self, runner: Any) -> None:
-        self._saved = dict(self._state), self._done
         self._begin_eval(runner, 'val', runner.val_loop)
 
     def after_val_iter(self, runner: Any, batch_idx: int,
@@ -147,7 +146,6 @@ class ProgressHook(Hook):
         self._end_eval(runner)
 
     def before_test_epoch(self, runner: Any) -> None:
-        self._saved = dict(self._state), self._done
         self._begin_eval(runner, 'test', runner.test_loop)
 
     def after_test_iter(self, runner: Any, batch_idx: int,
@@ -159,6 +157,7 @@ class ProgressHook(Hook):
         self._finish(runner)
 
     def _begin_eval(self, runner: Any, phase: str, loop: Any) -> None:
+        self._saved = dict(self._state), self._done
         self._train_bar, self._bar = self._bar, None  # the training bar stays open
         self._begin(runner, phase, _loop_length(loop))
 
