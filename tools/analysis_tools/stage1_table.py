@@ -220,7 +220,7 @@ def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Ca
     from tqdm import tqdm
 
     from uniremoval_mm.evaluation.metrics import dark_channel_density, niqe_score
-    rows = {'input': dict(input=None), **{n: dict(fn=fn) for n, fn in students.items()}}
+    rows: Dict[str, Callable] = {'input': lambda x: x, **students}
     results: Dict[str, Dict[str, Dict[str, float]]] = {r: {} for r in rows}
     picture_rows = []
     for sname, files in sets:
@@ -236,8 +236,8 @@ def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Ca
                 img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
             x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
             tiles = [img]
-            for rname, row in rows.items():
-                y = x if rname == 'input' else row['fn'](x).clamp(0, 1)
+            for rname, fn in rows.items():
+                y = fn(x).clamp(0, 1)
                 y8 = y[0].mul(255).round().byte().permute(1, 2, 0).numpy()
                 scores[rname].append((niqe_score(y8.astype(np.float64)),
                                       dark_channel_density(torch.from_numpy(y8).permute(
