@@ -9,7 +9,15 @@ Writes, under ``--out`` (default ``data/clean_photos``), PNG files of:
   pairs are cut from), so that the demo pairs stay held out;
 - the clean photos under ``<realdata>/unpaired/clean`` when that folder exists (the clean
   sides of the real benchmark pairs, SOTS and Rain100L, are evaluation data and are never
-  copied).
+  copied);
+- with ``--opencv-samples DIR``, the colour photos among OpenCV's sample images
+  (:data:`OPENCV_PHOTOS`: streets, buildings, sky, plants, animals, objects; no drawings,
+  maps, paintings, grey or hazy photos). Debian ships them in its ``opencv-doc`` package,
+  which unpacks without root::
+
+      apt-get download opencv-doc && dpkg -x opencv-doc_*.deb /tmp/opencv-doc
+      python tools/dataset_converters/collect_clean_photos.py --out data/clean_photos_plus \
+          --opencv-samples /tmp/opencv-doc/usr/share/doc/opencv-doc/examples
 
 A second run with the same sources does nothing; ``--force`` rewrites. It never writes
 into a folder it did not make (it leaves a ``SOURCES.txt`` there).
@@ -20,7 +28,7 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -29,6 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone
 
 SKIMAGE_PHOTOS = ('astronaut', 'chelsea', 'rocket', 'hubble_deep_field',
                   'immunohistochemistry', 'retina')
+#: Colour photos among OpenCV's samples (paths under Debian's opencv-doc ``examples``
+#: folder). Left out: drawings, maps, a painting, grey photos, and ``aero3`` (hazy).
+OPENCV_PHOTOS = tuple(f'data/{n}' for n in (
+    'aero1.jpg', 'baboon.jpg', 'building.jpg', 'fruits.jpg', 'home.jpg', 'messi5.jpg',
+    'butterfly.jpg', 'squirrel_cls.jpg', 'graf1.png', 'leuvenA.jpg', 'aloeL.jpg',
+    'rubberwhale1.png', 'smarties.png', 'stuff.jpg', 'board.jpg', 'chicky_512.png',
+    'ela_original.jpg'))
+OPENCV_PHOTOS += ('alphamat/input_images/plant.jpg', 'hfs/data/000.jpg', 'reg/home.png')
+OPENCV_PHOTOS += tuple(f'text/scenetext0{i}.jpg' for i in range(1, 7))
 #: The demo's validation photos and their stereo twin: never in training.
 HELD_OUT = ('coffee', 'stereo_motorcycle')
 
@@ -38,15 +55,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', default='data/clean_photos')
     parser.add_argument('--realdata', default='../shared/realdata',
                         help='its unpaired/clean photos are added when present')
+    parser.add_argument('--opencv-samples', default=None, metavar='DIR',
+                        help="add OpenCV's sample photos from DIR (the examples folder of "
+                        "Debian's opencv-doc package; see the module docstring)")
     parser.add_argument('--force', action='store_true', help='rewrite an existing folder')
     return parser.parse_args(argv)
 
 
-def collect(realdata: Path) -> Dict[str, np.ndarray]:
+def collect(realdata: Path, opencv_samples: Optional[Path] = None) -> Dict[str, np.ndarray]:
     """name -> 8-bit RGB photo, from every offline source.
 
     Args:
         realdata (Path): Root of the shared real data (may be absent).
+        opencv_samples (Path, optional): OpenCV's sample folder; every photo of
+            :data:`OPENCV_PHOTOS` must be there. Defaults to None (not used).
 
     Returns:
         dict[str, np.ndarray]: The photos.
@@ -63,6 +85,14 @@ def collect(realdata: Path) -> Dict[str, np.ndarray]:
     if clean.is_dir():
         for path in list_images(clean):
             photos[f'realdata_{path.stem}'] = to_rgb8(read_image(path))
+    if opencv_samples is not None:
+        missing = [n for n in OPENCV_PHOTOS if not (opencv_samples / n).is_file()]
+        if missing:
+            raise SystemExit(f'--opencv-samples {opencv_samples}: missing {", ".join(missing)} '
+                             "(expected the examples folder of Debian's opencv-doc)")
+        for name in OPENCV_PHOTOS:
+            stem = name.replace('/', '_').rsplit('.', 1)[0]
+            photos[f'opencv_{stem}'] = to_rgb8(read_image(opencv_samples / name))
     return photos
 
 
@@ -72,7 +102,8 @@ def main(argv=None) -> int:
     marker = out / 'SOURCES.txt'
     if out.exists() and any(out.iterdir()) and not marker.is_file():
         raise SystemExit(f'{out}: exists and was not made by this tool; choose another --out')
-    photos = collect(Path(args.realdata))
+    photos = collect(Path(args.realdata),
+                     Path(args.opencv_samples) if args.opencv_samples else None)
     listing = ''.join(f'{name}.png {img.shape[1]}x{img.shape[0]}\n'
                       for name, img in sorted(photos.items()))
     if marker.is_file() and marker.read_text() == listing and not args.force:

@@ -47,6 +47,15 @@ def test_fused_matches_the_network(shape, tile_floats, monkeypatch):
     torch.testing.assert_close(x, before, rtol=0, atol=0)  # the input is not written to
 
 
+@pytest.mark.parametrize('shape', [(1, 3, 37, 53), (2, 3, 17, 9), (1, 3, 1, 1)])
+def test_fused_follows_overlapping_down_and_bilinear_up(shape):
+    net = _trained_like(UniRemovalNet(**TINY, down_kernel=3, upsample='bilinear'))
+    x = torch.rand(*shape)
+    with torch.inference_mode():
+        fast = net.fuse()(x)
+    torch.testing.assert_close(fast, _reference(net, x), atol=1e-5, rtol=1e-5)
+
+
 @pytest.mark.parametrize('size', ['T', 'S', 'B'])
 def test_named_sizes_match_and_weights_load_unchanged(size):
     net = _trained_like(build_uniremoval_net(size))

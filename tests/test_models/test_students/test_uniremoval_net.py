@@ -75,11 +75,49 @@ def test_icnr_starts_every_pixel_shuffle_as_nearest_neighbour():
     assert net.ups[0][0].weight.grad.abs().sum() > 0
 
 
+SMOOTH = dict(TINY, down_kernel=3, upsample='bilinear')
+
+
+@pytest.mark.parametrize('size', [(1, 1), (3, 17), (33, 47), (5, 2)])
+def test_overlapping_down_and_bilinear_up_on_any_size_with_backward(size):
+    torch.manual_seed(0)
+    net = UniRemovalNet(**SMOOTH)
+    for p in net.parameters():
+        if not p.detach().any():
+            torch.nn.init.constant_(p, 0.1)
+    x = torch.rand(2, 3, *size, requires_grad=True)
+    y, feats = net(x, return_features=True)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+    assert {k: v.shape[1] for k, v in feats.items()} == net.feature_channels
+    y.square().mean().backward()
+    for name, p in net.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    assert net.downs[0].kernel_size == (3, 3) and net.downs[0].padding == (1, 1)
+    assert isinstance(net.ups[0][1], torch.nn.Upsample)
+    assert UniRemovalNet(**SMOOTH)(x).equal(x)  # still the identity when new
+
+
+def test_bilinear_up_has_no_sub_pixel_pattern():
+    """A constant low-resolution map comes back constant (a pixel shuffle with four
+    different sub-pixel kernels would print a 2-px pattern), and an impulse spreads over
+    its neighbours instead of one 2x2 block."""
+    torch.manual_seed(0)
+    up = UniRemovalNet(**SMOOTH).ups[0]
+    const = up(torch.ones(1, up[0].in_channels, 6, 6))
+    torch.testing.assert_close(const, const[..., :1, :1].expand_as(const))
+    impulse = torch.zeros(1, up[0].in_channels, 7, 7)
+    impulse[..., 3, 3] = 1
+    out = up(impulse) - up(torch.zeros_like(impulse))
+    assert (out[0, 0].abs() > 1e-6).sum() > 4
+
+
 @pytest.mark.parametrize('kwargs, match', [
     (dict(width=0), 'width'),
     (dict(enc_blocks=(1, 1), dec_blocks=(1, )), 'same length'),
     (dict(middle_blocks=-1), '>= 0'),
     (dict(pad_mode='zeros'), 'pad_mode'),
+    (dict(down_kernel=4), 'down_kernel'),
+    (dict(upsample='nearest'), 'upsample'),
 ])
 def test_invalid_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):

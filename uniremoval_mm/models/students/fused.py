@@ -126,7 +126,10 @@ class FusedUniRemovalNet(nn.Module):
             y = y.permute(0, 2, 3, 1).contiguous()
         _blocks_nhwc(net.middle, y, work, dtype)
         for up, decoder, skip in zip(net.ups, net.decoders, reversed(skips)):
-            y = _pixel_shuffle_add_(skip, y, up[0], up[1].upscale_factor, dtype)
+            if isinstance(up[1], nn.PixelShuffle):
+                y = _pixel_shuffle_add_(skip, y, up[0], up[1].upscale_factor, dtype)
+            else:
+                y = _bilinear_add_(skip, y, up[0])
             _blocks_nhwc(decoder, y, work, dtype)
         out = F.conv2d(y.permute(0, 3, 1, 2), tail_weight, tail_bias, tail.stride, tail.padding)
         out.add_(padded)
@@ -342,6 +345,21 @@ def _blocks_nhwc(blocks: nn.Sequential, x: Tensor, work: Dict[tuple, Tensor],
         if key not in work:
             work[key] = x.new_empty(key[:4], dtype=dtype_)
         block_nhwc(block, x, out=x, work=work[key], dtype=dtype_)
+
+
+def _bilinear_add_(skip: Tensor, x: Tensor, conv: nn.Conv2d) -> Tensor:
+    """``skip += upsample_bilinear_2x(conv(x))`` on (N, H, W, C) tensors, in place.
+
+    ``conv`` is 1x1 and runs at the low resolution (it commutes with the interpolation).
+    ``x`` and ``skip`` may carry zero padding channels (:func:`fast_width`).
+    """
+    cin, c = conv.in_channels, conv.out_channels
+    weight = _pad(_pad(conv.weight, 1, cin, x.shape[-1]), 0, c, skip.shape[-1])
+    bias = _pad(conv.bias, 0, c, skip.shape[-1])
+    z = F.conv2d(x.permute(0, 3, 1, 2), weight, bias)
+    z = F.interpolate(z, scale_factor=2, mode='bilinear', align_corners=False)
+    skip.add_(z.permute(0, 2, 3, 1))
+    return skip
 
 
 def _pixel_shuffle_add_(skip: Tensor, x: Tensor, conv: nn.Conv2d, r: int,

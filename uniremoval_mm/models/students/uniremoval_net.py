@@ -117,7 +117,17 @@ class UniRemovalNet(nn.Module):
             2017): its four sub-pixel kernels start equal, so a new pixel shuffle is a
             nearest-neighbour upsampling instead of a 2-px checkerboard that training
             has to undo (the grid seen in young students, docs/method.md). Only the
-            initial values change. Defaults to True.
+            initial values change; ignored with ``upsample='bilinear'``. Defaults to True.
+        down_kernel (int): Kernel of the stride-2 downsampling convs: 2 (NAFNet's
+            non-overlapping 2x2) or 3 (overlapping 3x3, padding 1: every output sees its
+            neighbours, so the deepest level's cells do not tile the image into
+            independent ``multiple``-px blocks). Defaults to 2.
+        upsample (str): ``'pixelshuffle'`` (NAFNet's 1x1 conv to 4x the channels and a
+            pixel shuffle: each of the 4 sub-pixels has its own weights) or
+            ``'bilinear'`` (a 1x1 conv to half the channels, then bilinear
+            interpolation: smooth by construction, no sub-pixel pattern). Defaults to
+            ``'pixelshuffle'``. The released CPU student uses ``down_kernel=3,
+            upsample='bilinear'`` only if its config says so (docs/method.md).
     """
 
     def __init__(self,
@@ -128,7 +138,9 @@ class UniRemovalNet(nn.Module):
                  dec_blocks: Union[Sequence[int], None] = None,
                  pad_mode: str = 'replicate',
                  zero_init_tail: bool = True,
-                 icnr_init: bool = True) -> None:
+                 icnr_init: bool = True,
+                 down_kernel: int = 2,
+                 upsample: str = 'pixelshuffle') -> None:
         super().__init__()
         enc_blocks = tuple(enc_blocks)
         dec_blocks = tuple(dec_blocks) if dec_blocks is not None else (1, ) * len(enc_blocks)
@@ -141,10 +153,16 @@ class UniRemovalNet(nn.Module):
             raise ValueError('block counts must be >= 0')
         if pad_mode not in ('replicate', 'reflect', 'constant', 'circular'):
             raise ValueError(f'unknown pad_mode {pad_mode!r}')
+        if down_kernel not in (2, 3):
+            raise ValueError(f'down_kernel must be 2 or 3, got {down_kernel!r}')
+        if upsample not in ('pixelshuffle', 'bilinear'):
+            raise ValueError(f"upsample must be 'pixelshuffle' or 'bilinear', got {upsample!r}")
         self.in_channels = in_channels
         self.width = width
         self.pad_mode = pad_mode
         self.multiple = 2**len(enc_blocks)
+        self.down_kernel = down_kernel
+        self.upsample = upsample
 
         self.head = nn.Conv2d(in_channels, width, 3, padding=1)
         self.encoders = nn.ModuleList()
@@ -152,18 +170,24 @@ class UniRemovalNet(nn.Module):
         channels = width
         for num in enc_blocks:
             self.encoders.append(_blocks(channels, num))
-            self.downs.append(nn.Conv2d(channels, channels * 2, 2, stride=2))
+            self.downs.append(
+                nn.Conv2d(channels, channels * 2, down_kernel, stride=2, padding=down_kernel - 2))
             channels *= 2
         self.middle = _blocks(channels, middle_blocks)
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
         for num in dec_blocks:
-            self.ups.append(
-                nn.Sequential(nn.Conv2d(channels, channels * 2, 1), nn.PixelShuffle(2)))
+            if upsample == 'pixelshuffle':
+                up = nn.Sequential(nn.Conv2d(channels, channels * 2, 1), nn.PixelShuffle(2))
+            else:  # a 1x1 conv commutes with bilinear interpolation: run it at low res
+                up = nn.Sequential(nn.Conv2d(channels, channels // 2, 1),
+                                   nn.Upsample(scale_factor=2, mode='bilinear',
+                                               align_corners=False))
+            self.ups.append(up)
             channels //= 2
             self.decoders.append(_blocks(channels, num))
         self.tail = nn.Conv2d(width, in_channels, 3, padding=1)
-        if icnr_init:
+        if icnr_init and upsample == 'pixelshuffle':
             for up in self.ups:
                 _icnr_(up[0], scale=2)
         if zero_init_tail:
