@@ -32,3 +32,19 @@ def test_load_weights_takes_the_generator_and_names_mismatched_keys(tmp_path):
     with pytest.raises(CheckpointError, match=r"stage1.pth: keys do not match Sequential "
                        r"\(missing \['0.weight', '0.bias'\]; unexpected \['weight', 'bias'\]\)"):
         load_weights(nn.Sequential(nn.Conv2d(3, 3, 3)), str(ckpt))
+
+
+def test_load_weights_names_shape_mismatches_and_changes_nothing(tmp_path):
+    """A pixel-shuffle checkpoint into a bilinear network: a CheckpointError that names
+    the file and the tensors, not torch's bare RuntimeError."""
+    from uniremoval_mm.models import UniRemovalNet
+    tiny = dict(width=4, enc_blocks=(1, 1), middle_blocks=1)
+    ckpt = tmp_path / 'pixelshuffle.pth'
+    torch.save({'state_dict': UniRemovalNet(**tiny).state_dict()}, ckpt)
+    net = UniRemovalNet(**tiny, upsample='bilinear')
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    with pytest.raises(CheckpointError, match=r'pixelshuffle.pth: shapes do not match '
+                       r'UniRemovalNet \(ups.0.0.weight: \(32, 16, 1, 1\) in the file, '
+                       r'\(8, 16, 1, 1\) in the network.*upsample'):
+        load_weights(net, str(ckpt))
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())

@@ -172,6 +172,15 @@ def load_weights(model: nn.Module,
     """
     raw = load_external_checkpoint(checkpoint, trusted=trusted, sha256=sha256)
     state = remap_state_dict(raw, **(converter or {}))
+    own = model.state_dict()
+    wrong = [f'{k}: {tuple(v.shape)} in the file, {tuple(own[k].shape)} in the network'
+             for k, v in state.items() if k in own and hasattr(v, 'shape')
+             and tuple(v.shape) != tuple(own[k].shape)]
+    if wrong:  # checked first: torch would copy the matching tensors before it raises
+        raise CheckpointError(
+            f'{checkpoint}: shapes do not match {type(model).__name__} ({"; ".join(wrong[:3])}'
+            f'{"; ..." if len(wrong) > 3 else ""}): was it trained with other network '
+            'arguments (size, width, down_kernel, upsample)? Build the network its config names')
     result = model.load_state_dict(state, strict=False)
     problems = []
     if result.missing_keys:
