@@ -387,10 +387,13 @@ def training_curves(runs: List['Run'], out_file: Path) -> None:
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6))
     for ax, run in zip(np.atleast_1d(axes), runs):
-        logs = sorted(run.work_dir.glob('*/vis_data/scalars.json'))
-        records = [json.loads(line) for log in logs for line in log.read_text().splitlines()
-                   if line.strip()]
-        train = [r for r in records if 'loss' in r or any(k.endswith('loss_g') for k in r)]
+        from uniremoval_mm.utils.errors import UsageError
+        from uniremoval_mm.utils.training_logs import read_scalars
+        try:
+            train = read_scalars(run.work_dir)
+        except UsageError as e:  # a run without logs gets an empty panel, not a failed demo
+            print(f'training curves: {e}')
+            train = []
         keys = [k for k in ('loss', 'gan.loss_g', 'gan.loss_d_real', 'content.loss',
                             'loss_cls', 'loss_bbox') if any(k in r for r in train)]
         for key in keys:

@@ -12,14 +12,14 @@ gap between two lines). ``WORK_DIR`` is what ``tools/train.py --work-dir`` wrote
 its own line. Keys a run never logged are left out of its panel with a note.
 """
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
 from uniremoval_mm.utils.cli import run_cli  # noqa: E402
 from uniremoval_mm.utils.errors import UsageError  # noqa: E402
+from uniremoval_mm.utils.training_logs import read_scalars  # noqa: E402
 
 DEFAULT_KEYS = ('sup.loss_pix', 'loss')
 
@@ -35,38 +35,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--smooth', type=int, default=1,
                         help='moving average over this many logged points (default 1: none)')
     return parser.parse_args(argv)
-
-
-def read_scalars(work_dir: Path) -> List[dict]:
-    """The training records (those with an ``iter``) of every log under ``work_dir``.
-
-    Args:
-        work_dir (Path): A run's work dir (``<timestamp>/vis_data/scalars.json`` below).
-
-    Returns:
-        list[dict]: The records, by iteration; a resumed run's later log wins.
-
-    Raises:
-        UsageError: If the folder or its logs are missing or a line is not JSON.
-    """
-    if not work_dir.is_dir():
-        raise UsageError(f'work dir not found: {work_dir}')
-    logs = sorted(work_dir.glob('*/vis_data/scalars.json'))
-    if not logs:
-        raise UsageError(f'{work_dir}: no */vis_data/scalars.json (is it a work dir of '
-                         'tools/train.py?)')
-    by_iter: Dict[int, dict] = {}
-    for log in logs:
-        for n, line in enumerate(log.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UsageError(f'{log}:{n}: not a JSON line ({e.msg})')
-            if 'iter' in record and 'lr' in record:  # training, not validation, records
-                by_iter[int(record['iter'])] = record
-    return [by_iter[i] for i in sorted(by_iter)]
 
 
 def series(records: Sequence[dict], key: str, smooth: int) -> Tuple[List[int], List[float]]:
