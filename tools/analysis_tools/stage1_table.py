@@ -47,6 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'or any restorer config with model.generator (e.g. a specialist)')
     parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
                         help='a trained stage-1 (or student) checkpoint; repeatable')
+    parser.add_argument('--student-config', action='append', default=[], metavar='NAME=CFG',
+                        help='build student NAME from this config instead of the positional '
+                        'one (another network: size, down_kernel, upsample); repeatable')
     parser.add_argument('--demo-root', default='data/demo/pairs')
     parser.add_argument('--realdata', default='../shared/realdata')
     parser.add_argument('--max-side', type=int, default=None,
@@ -133,12 +136,22 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
             teacher = init_restorer(tcfg)
             name = teacher.model.__class__.__name__ if hasattr(teacher, 'model') else kind
             restorers[f'teacher {name}'] = (kind, teacher)
+    student_cfgs = {}
+    for spec in args.student_config:
+        name, _, path = spec.partition('=')
+        if not path:
+            raise SystemExit(f'--student-config {spec!r}: expected NAME=CONFIG')
+        student_cfgs[name] = path
+    unknown = set(student_cfgs) - {s.partition('=')[0] for s in args.student}
+    if unknown:
+        raise SystemExit(f'--student-config names no --student: {", ".join(sorted(unknown))}')
     for spec in args.student:
         name, _, ckpt = spec.partition('=')
         if not ckpt:
             raise SystemExit(f'--student {spec!r}: expected NAME=CHECKPOINT')
         try:
-            net = fuse_restorer(init_restorer(cfg, ckpt))  # the fast inference path
+            own_cfg = load_config(student_cfgs[name]) if name in student_cfgs else cfg
+            net = fuse_restorer(init_restorer(own_cfg, ckpt))  # the fast inference path
         except (ValueError, CheckpointError) as e:
             raise SystemExit(f'--student {spec!r}: {e}')
         restorers[f'student {name}'] = ('all', net)
@@ -172,11 +185,13 @@ def main(argv=None) -> int:
                 x = torch.from_numpy(lq).permute(2, 0, 1)[None].float() / 255
                 y = fn(x).clamp(0, 1)[0].mul(255).round().byte().permute(1, 2, 0).numpy()
                 scores.append((psnr(y, gt, channel_order='rgb'),
-                               ssim(y, gt, channel_order='rgb')))
+                               ssim(y, gt, channel_order='rgb'),
+                               float(y.mean()) - float(gt.mean())))
                 if k == 0 and (own == 'all' or rname == 'input'):
                     firsts[sname][rname] = y
-            p, s = np.mean(scores, axis=0)
-            results[rname][sname] = dict(psnr=float(p), ssim=float(s), own=(own == kind))
+            p, s, shift = np.mean(scores, axis=0)
+            results[rname][sname] = dict(psnr=float(p), ssim=float(s), shift=float(shift),
+                                         own=(own == kind))
             bar.write(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
     bar.close()
     names = [s[0] for s in sets]
@@ -187,6 +202,13 @@ def main(argv=None) -> int:
             cells = [f"{'*' if row[n]['own'] else ''}{row[n]['psnr']:.2f} / "
                      f"{row[n]['ssim']:.3f}" for n in names]
             print(f'| {rname} | ' + ' | '.join(cells) + ' |')
+        # a global brightness error shows here before anywhere else (a student that
+        # darkens real photos: negative on the real pairs)
+        print('\nMean brightness, output minus clean (8-bit levels; negative: darker)\n')
+        print('| restorer | ' + ' | '.join(names) + ' |')
+        print('|---|' + '---|' * len(names))
+        for rname, row in results.items():
+            print(f'| {rname} | ' + ' | '.join(f"{row[n]['shift']:+.1f}" for n in names) + ' |')
     if args.grid and names:
         _write_grid(args.grid, firsts, {n: data[n][0][1] for n in names}, args.grid_side)
     if unpaired:
