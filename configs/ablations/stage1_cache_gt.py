@@ -1,5 +1,5 @@
-# Stage-1 ablation at a fixed budget (docs/method.md, "Stage-1 ablation"): the released
-# recipe's data and student (configs/uniremoval_stage1_cpu-release.py: cached 128-px
+# Stage-1 ablation at a fixed budget (docs/method.md, "Stage-1 ablation"): the first
+# recipe's data and student (configs/ablations/stage1_release_v1.py: cached 128-px
 # crops of data/clean_photos, UniRemovalNet-S, batch 10), 400 iterations, seed 0; this
 # arm learns from the ground truth alone. The other arms add one thing each:
 #   stage1_cache_kd-out.py   + output KD (reliability-weighted, bounded)
@@ -7,7 +7,7 @@
 #   stage1_cache_igcl.py     + output KD + IGCL in the T extractor's feature hierarchy
 #                            (the released objective)
 #   python tools/train.py configs/ablations/stage1_cache_gt.py
-_base_ = '../uniremoval_stage1_cpu-release.py'
+_base_ = './stage1_release_v1.py'
 
 experiment_name = 'stage1_cache_gt'
 work_dir = f'./work_dirs/{experiment_name}'

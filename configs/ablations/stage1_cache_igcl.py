@@ -1,8 +1,8 @@
 # Stage-1 ablation arm: ground truth + output KD + IGCL in image space and in the frozen
-# UniRemovalNet-T's feature hierarchy: the released objective
-# (configs/uniremoval_stage1_cpu-release.py) at the ablation's budget; see
+# UniRemovalNet-T's feature hierarchy: the first release's objective
+# (configs/ablations/stage1_release_v1.py) at the ablation's budget; see
 # stage1_cache_gt.py for the budget and the other arms.
-_base_ = '../uniremoval_stage1_cpu-release.py'
+_base_ = './stage1_release_v1.py'
 
 experiment_name = 'stage1_cache_igcl'
 work_dir = f'./work_dirs/{experiment_name}'

@@ -35,14 +35,14 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
     for kind in ('haze', 'noise'):
         make_paired_folder(tmp_path / 'pairs' / kind, [(40, 52)], lq_dir='lq', gt_dir='gt',
                            lq_suffix='', gt_suffix='')
-    ckpt, smooth = tmp_path / 's.pth', tmp_path / 'smooth.pth'
+    ckpt, first = tmp_path / 's.pth', tmp_path / 'first.pth'
     torch.save({'state_dict': {f'generator.{k}': v
                                for k, v in build_uniremoval_net('S').state_dict().items()}}, ckpt)
-    net = build_uniremoval_net('S', down_kernel=3, upsample='bilinear')
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}}, smooth)
+    net = build_uniremoval_net('S', down_kernel=2, upsample='pixelshuffle')  # the first S
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}}, first)
     out = _run(['tools/analysis_tools/stage1_table.py', 'configs/uniremoval_stage1.py',
-                '--student', f'identity={ckpt}', '--student', f'smooth={smooth}',
-                '--student-config', 'smooth=configs/ablations/stage1_release_v3.py',
+                '--student', f'identity={ckpt}', '--student', f'first={first}',
+                '--student-config', 'first=configs/ablations/stage1_release_v1.py',
                 '--demo-root', str(tmp_path / 'pairs'),
                 '--realdata', str(tmp_path / 'none'), '--json', str(tmp_path / 't.json'),
                 '--grid', str(tmp_path / 'grid.jpg'), '--grid-side', '32'], tmp_path)
@@ -51,8 +51,8 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
     # a fresh student is the identity: it scores exactly the input
     for name in ('demo haze', 'demo noise'):
         assert res['student identity'][name]['psnr'] == res['input'][name]['psnr']
-        assert res['student smooth'][name]['psnr'] == res['input'][name]['psnr']
-        assert res['student smooth'][name]['shift'] == res['input'][name]['shift']
+        assert res['student first'][name]['psnr'] == res['input'][name]['psnr']
+        assert res['student first'][name]['shift'] == res['input'][name]['shift']
     assert '| input | ' + ' | '.join(f"{res['input'][n]['shift']:+.1f}"
                                      for n in ('demo haze', 'demo noise')) + ' |' in out
     teachers = [r for r in res if r.startswith('teacher')]

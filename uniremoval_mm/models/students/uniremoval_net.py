@@ -126,8 +126,8 @@ class UniRemovalNet(nn.Module):
             pixel shuffle: each of the 4 sub-pixels has its own weights) or
             ``'bilinear'`` (a 1x1 conv to half the channels, then bilinear
             interpolation: smooth by construction, no sub-pixel pattern). Defaults to
-            ``'pixelshuffle'``. The released CPU student uses ``down_kernel=3,
-            upsample='bilinear'`` only if its config says so (docs/method.md).
+            ``'pixelshuffle'`` (the named size S uses ``down_kernel=3`` and
+            ``'bilinear'``: :data:`SIZES`).
     """
 
     def __init__(self,
@@ -285,17 +285,21 @@ def _crop_like(feat: Tensor, h: int, w: int, padded_h: int) -> Tensor:
     return feat[..., :max(1, -(-h // scale)), :max(1, -(-w // scale))]
 
 
-def _factory(width: int, enc_blocks, middle_blocks: int, dec_blocks) -> dict:
+def _factory(width: int, enc_blocks, middle_blocks: int, dec_blocks, **kwargs) -> dict:
     return dict(width=width, enc_blocks=enc_blocks, middle_blocks=middle_blocks,
-                dec_blocks=dec_blocks)
+                dec_blocks=dec_blocks, **kwargs)
 
 
 #: The named sizes, chosen to fit the cost budgets at 640x640 (mmengine's counter):
 #: T <= 2 GMACs, S <= 9 GMACs (a tenth of Faster R-CNN R50-FPN), B <= 30 GMACs.
 #: Measured cost: docs/models.md; checked by tests/test_models/test_students/test_uniremoval_net.py.
+#: S, the released student, samples with overlapping 3x3 convs and bilinear up-sampling
+#: (no 16-px block grid on real photos; docs/method.md, "A third and a fourth CPU
+#: recipe"); T (the frozen IGCL extractor's network) and B keep NAFNet's 2x2 convs and
+#: pixel shuffle until they are retrained.
 SIZES = {
     'T': _factory(8, (1, 1, 1), 1, (1, 1, 1)),
-    'S': _factory(14, (1, 1, 2, 2), 2, (1, 1, 1, 1)),
+    'S': _factory(14, (1, 1, 2, 2), 2, (1, 1, 1, 1), down_kernel=3, upsample='bilinear'),
     'B': _factory(24, (1, 1, 2, 4), 4, (1, 1, 1, 1)),
 }
 
