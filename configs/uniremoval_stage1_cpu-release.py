@@ -7,7 +7,8 @@
 #   python tools/misc/build_teacher_cache.py configs/uniremoval_stage1_cpu-release.py
 #   OMP_NUM_THREADS=1 python tools/train.py configs/uniremoval_stage1_cpu-release.py
 #   python tools/model_converters/publish_student.py \
-#       work_dirs/uniremoval_stage1_cpu-release/iter_2000.pth checkpoints/uniremoval-net-s_stage1-cpu.pth
+#       work_dirs/uniremoval_stage1_cpu-release/iter_2000.pth \
+#       checkpoints/uniremoval-net-s_stage1-cpu.pth
 # What differs from configs/uniremoval_stage1.py, and why (docs/method.md, "Stage 1"), by
 # the recipe that brought it:
 # - v1 (configs/ablations/stage1_release_v1.py): 128-px crops made once with their
