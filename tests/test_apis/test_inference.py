@@ -144,7 +144,7 @@ def test_checkpoint_of_another_network_names_the_file(files, tmp_path):
         init_restorer(files['net_cfg'], str(other))
     wider = tmp_path / 'wider_t.pth'  # same keys, other shapes
     torch.save(UniRemovalNetT(width=16).state_dict(), wider)
-    with pytest.raises(CheckpointError, match=f'{wider}: does not fit UniRemovalNet'):
+    with pytest.raises(CheckpointError, match=f'{wider}: shapes do not match UniRemovalNet'):
         init_restorer(files['net_cfg'], str(wider))
 
 
