@@ -386,9 +386,9 @@ def training_curves(runs: List['Run'], out_file: Path) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6))
+    from uniremoval_mm.utils.errors import UsageError
+    from uniremoval_mm.utils.training_logs import read_scalars
     for ax, run in zip(np.atleast_1d(axes), runs):
-        from uniremoval_mm.utils.errors import UsageError
-        from uniremoval_mm.utils.training_logs import read_scalars
         try:
             train = read_scalars(run.work_dir)
         except UsageError as e:  # a run without logs gets an empty panel, not a failed demo

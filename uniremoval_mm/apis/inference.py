@@ -23,7 +23,7 @@ from mmengine.config import Config
 from torch import nn
 
 from ..models.students.fused import fuse_restorer
-from ..utils.checkpoint import CheckpointError, load_weights
+from ..utils.checkpoint import load_weights
 from ..utils.network_configs import network_cfg
 
 __all__ = ['AUTO_TILE_SIZE', 'RestorationError', 'Restorer', 'init_restorer', 'restore_image']
@@ -78,14 +78,7 @@ def init_restorer(config_or_name: Union[str, Path, Config, dict],
         raise ValueError(f'{_describe(config_or_name)}: cannot build {cfg.get("type")}: '
                          f'{e}') from e
     if checkpoint is not None:
-        try:
-            load_weights(net, str(checkpoint))
-        except CheckpointError:
-            raise
-        except RuntimeError as e:  # torch's "size mismatch": another width or depth
-            reason = (str(e).strip().splitlines() or [''])[-1].strip()[:300]
-            raise CheckpointError(f'{checkpoint}: does not fit {type(net).__name__} '
-                                  f'({cfg["type"]}): {reason}') from e
+        load_weights(net, str(checkpoint))  # names wrong keys and shapes (CheckpointError)
     return net.eval().to(device)
 
 
