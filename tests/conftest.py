@@ -44,7 +44,7 @@ def realdata() -> Path:
 
 @pytest.fixture(scope='session')
 def huge_jpeg(tmp_path_factory) -> Path:
-    """An 8000x6000 JPEG (tests/bad_inputs.py), written once per session; few tests
+    """An 8000x6000 JPEG (tests/helpers.py), written once per session; few tests
     decode it (about 0.5 s and 150 MB each time)."""
-    from .bad_inputs import write_huge_jpeg
+    from .helpers import write_huge_jpeg
     return write_huge_jpeg(tmp_path_factory.mktemp('huge') / 'huge_8000x6000.jpg')

@@ -24,7 +24,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
-from uniremoval_mm.apis import AUTO_TILE_SIZE, RestorationError, Restorer  # noqa: E402
+from uniremoval_mm.apis import (AUTO_TILE_SIZE, DEFAULT_BORDER, RestorationError,  # noqa: E402
+                                Restorer)
 from uniremoval_mm.datasets.image_files import IMAGE_EXTS  # noqa: E402
 from uniremoval_mm.datasets.image_files import ImageFileError as FileError  # noqa: E402
 from uniremoval_mm.datasets.image_files import Picture, read_image  # noqa: E402
@@ -60,6 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--auto-tile', type=int, default=2048,
                         help=f'tile images whose longer side exceeds this (with --tile, or '
                         f'{AUTO_TILE_SIZE}-px tiles); 0 = never (default 2048)')
+    parser.add_argument('--border', type=int, default=DEFAULT_BORDER,
+                        help='mirror every picture outwards by this many px before '
+                        'restoring it, so that its edges are restored like the rest; 0 = '
+                        f'none (default {DEFAULT_BORDER})')
     parser.add_argument('--device', default=None,
                         help='cpu, cuda or cuda:N (default: cuda if available, else cpu)')
     parser.add_argument('--overwrite', action='store_true',
@@ -325,8 +330,8 @@ def restore_video(src: Path, dst: Path, restore: Restorer, side_by_side: bool,
 
 # ------------------------------------------------------------------------------ main
 def _check_args(args: argparse.Namespace, align: int) -> None:
-    if args.tile < 0 or args.tile_overlap < 0 or args.auto_tile < 0:
-        raise UsageError('--tile, --tile-overlap and --auto-tile must be >= 0')
+    if min(args.tile, args.tile_overlap, args.auto_tile, args.border) < 0:
+        raise UsageError('--tile, --tile-overlap, --auto-tile and --border must be >= 0')
     if args.tile:
         if args.tile % align:
             raise UsageError(f'--tile {args.tile} must be a multiple of {align} (the '
@@ -376,9 +381,10 @@ def main(argv=None) -> int:
         raise UsageError(f'--tile-overlap {args.tile_overlap} must be smaller than --tile '
                          f'{args.tile}')
     net = build_restorer(args.config, args.checkpoint, device)
+    _check_args(args, int(getattr(net, 'multiple', 1)))
     restore = Restorer(net, device, args.tile, args.tile_overlap, args.auto_tile, note,
-                       fused=True)  # the fused CPU inference form (UniRemovalNet.fuse)
-    _check_args(args, restore.align)
+                       fused=True,  # the fused CPU inference form (UniRemovalNet.fuse)
+                       border=args.border)
     detector = None
     if args.det_config:
         detector = Detector(args.det_config, args.det_checkpoint, device, args.score_thr)

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from uniremoval_mm.apis import (RestorationError, Restorer, init_restorer, restore_image,
-                                tiled_forward)
+from uniremoval_mm.apis import (DEFAULT_BORDER, RestorationError, Restorer, bordered_forward,
+                                init_restorer, restore_image, tiled_forward)
 from uniremoval_mm.datasets.image_files import ImageFileError
 from uniremoval_mm.models import FusedUniRemovalNet, UniRemovalNet, UniRemovalNetT
 from uniremoval_mm.utils.checkpoint import CheckpointError
@@ -200,7 +200,14 @@ def test_matches_the_network_on_the_tensor(restorer):
     x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
     with torch.no_grad():
         ref = restorer(x).clamp(0, 1)[0].permute(1, 2, 0).numpy()
-    np.testing.assert_array_equal(restore_image(restorer, img), np.round(ref * 255))
+        mirrored = bordered_forward(restorer, x, DEFAULT_BORDER)
+    mirrored = mirrored.clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(restore_image(restorer, img, border=0), np.round(ref * 255))
+    by_default = restore_image(restorer, img)
+    np.testing.assert_array_equal(by_default, np.round(mirrored * 255))
+    # the margin changes the edges, and the interior far less
+    diff = np.abs(by_default.astype(int) - np.round(ref * 255).astype(int))
+    assert diff[0].mean() > 0 and diff[0].mean() > diff[8:-8, 8:-8].mean()
 
 
 @pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
@@ -264,13 +271,29 @@ def test_restorer_tiles_only_large_pictures_and_says_so(restorer):
 
 def test_restorer_fixed_tiles_match_tiled_forward(restorer):
     img = _rgb(45, 70)
-    out = Restorer(restorer, tile=32, overlap=64)(img)  # overlap capped at tile - align
+    out = Restorer(restorer, tile=32, overlap=64, border=0)(img)  # overlap <= tile - align
     x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
     with torch.no_grad():
         ref = tiled_forward(restorer.fuse(), x, 32, 32 - restorer.multiple,
                             align=restorer.multiple)
     ref = np.round(ref[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255)
     np.testing.assert_array_equal(out, ref)
+
+
+def test_restorer_mirrors_the_margin_around_tiles_too(restorer):
+    img = _rgb(45, 70)
+    out = Restorer(restorer, tile=32, overlap=16, border=8)(img)
+    x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        ref = bordered_forward(
+            lambda t: tiled_forward(restorer.fuse(), t, 32, 16, align=restorer.multiple), x, 8)
+    np.testing.assert_array_equal(out, np.round(ref[0].clamp(0, 1).permute(1, 2, 0) * 255))
+
+
+@pytest.mark.parametrize('border', [-1, 2.0, True])
+def test_restorer_refuses_a_bad_border(restorer, border):
+    with pytest.raises(ValueError, match='border must be an int >= 0'):
+        Restorer(restorer, border=border)
 
 
 def test_restorer_runs_the_fused_form_unless_told_not_to(restorer):

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from uniremoval_mm.apis import blend_window, tile_starts, tiled_forward
+from uniremoval_mm.apis import blend_window, bordered_forward, tile_starts, tiled_forward
 from uniremoval_mm.models import UniRemovalNetT
 
 
@@ -128,3 +128,56 @@ def test_bad_input_or_fn_raise():
         tiled_forward(lambda t: t, torch.rand(3, 50, 50), 32, 8)
     with pytest.raises(ValueError, match='keep the batch and spatial size'):
         tiled_forward(lambda t: t[..., 1:, :], torch.rand(1, 3, 50, 50), 32, 8)
+
+
+# ---------------------------------------------------------------------- bordered_forward
+def test_border_zero_and_identity_change_nothing():
+    x = torch.rand(2, 3, 13, 21)
+    conv = nn.Conv2d(3, 3, 3, padding=1)
+    with torch.no_grad():
+        assert torch.equal(bordered_forward(conv, x, 0), conv(x))
+    assert torch.equal(bordered_forward(lambda t: t, x, 5), x)
+
+
+def test_border_changes_only_what_sees_the_edge():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(3, 3, 3, padding=1)  # zero padding: the edge pixels see black
+    x = torch.rand(1, 3, 11, 17)
+    with torch.no_grad():
+        plain, mirrored = conv(x), bordered_forward(conv, x, 4)
+    assert mirrored.shape == x.shape
+    assert torch.allclose(mirrored[..., 1:-1, 1:-1], plain[..., 1:-1, 1:-1], atol=1e-6)
+    assert not torch.allclose(mirrored[..., 0, :], plain[..., 0, :])
+    # the edge now sees the mirrored picture: the conv on a reflect-padded input
+    with torch.no_grad():
+        ref = nn.functional.conv2d(nn.functional.pad(x, (1, 1, 1, 1), mode='reflect'),
+                                   conv.weight, conv.bias)
+    assert torch.allclose(mirrored, ref, atol=1e-6)
+
+
+def test_border_larger_than_the_picture_replicates_and_gradients_flow():
+    conv = nn.Conv2d(3, 2, 3, padding=1)
+    x = torch.rand(1, 3, 3, 5, requires_grad=True)
+    y = bordered_forward(conv, x, 4)  # reflect cannot pad 4 px around 3 rows
+    assert y.shape == (1, 2, 3, 5)
+    y.square().mean().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert conv.weight.grad.abs().sum() > 0
+
+
+def test_border_with_the_student_at_an_odd_size(student):
+    x = torch.rand(1, 3, 19, 27)
+    with torch.no_grad():
+        y = bordered_forward(student, x, student.multiple)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+
+
+@pytest.mark.parametrize('border', [-1, 1.5, True])
+def test_bad_border_raises(border):
+    with pytest.raises(ValueError, match='border must be an int >= 0'):
+        bordered_forward(lambda t: t, torch.rand(1, 3, 4, 4), border)
+
+
+def test_border_fn_changing_the_size_raises():
+    with pytest.raises(ValueError, match='keep the spatial size'):
+        bordered_forward(lambda t: t[..., 1:, :], torch.rand(1, 3, 8, 8), 2)

@@ -1,4 +1,4 @@
-"""The bad-input corpus (tests/bad_inputs.py) through the datasets and loading transforms.
+"""The bad-input corpus (tests/helpers.py) through the datasets and loading transforms.
 
 Folders of user photos (SyntheticPairedDataset, UnpairedFolderDataset) skip and report
 unusable files; a benchmark (PairedFolderDataset, strict) raises on the first one; the
@@ -19,8 +19,7 @@ import uniremoval_mm  # noqa: F401
 from uniremoval_mm.datasets import (PairedFolderDataset, SyntheticPairedDataset,
                                     UnpairedFolderDataset)
 from uniremoval_mm.datasets.image_files import ImageFileError, read_image, to_rgb8
-from ..bad_inputs import HUGE_SHAPE, make_unreadable, rgb, truncated_jpeg, write_corpus
-from ..helpers import make_tiny_coco
+from ..helpers import HUGE_SHAPE, make_tiny_coco, make_unreadable, rgb, truncated_jpeg, write_corpus
 
 CROP = 16
 

@@ -1,4 +1,4 @@
-"""The bad-input corpus (tests/bad_inputs.py) through the dataset converters.
+"""The bad-input corpus (tests/helpers.py) through the dataset converters.
 
 voc2coco and make_degraded_coco: valid files processed correctly, every bad one reported
 in one line naming the file and the problem, the run goes on, the exit code is 1 at the
@@ -16,8 +16,8 @@ import uniremoval_mm  # noqa: F401
 from uniremoval_mm.datasets.converters import voc_to_coco
 from uniremoval_mm.datasets.degrade_coco import RECORDS, make_degraded_coco
 from uniremoval_mm.datasets.image_files import _orient, orient_box
-from ..bad_inputs import make_unreadable, rgb, write_corpus
 from ..conftest import REPO_ROOT
+from ..helpers import make_unreadable, rgb, write_corpus
 
 NOISE = dict(type='AddNoise', severity=2, seed=0)
 VOC = '<annotation><filename>{name}</filename>{size}{objects}</annotation>'

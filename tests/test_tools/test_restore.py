@@ -18,9 +18,8 @@ from PIL import Image
 
 from uniremoval_mm.models import UniRemovalNetT
 from uniremoval_mm.utils.errors import UsageError
-from ..bad_inputs import (make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png,
-                          write_corpus)
 from ..conftest import REPO_ROOT
+from ..helpers import make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png, write_corpus
 
 
 def _load_tool():
@@ -96,8 +95,9 @@ def test_bad_file_is_reported_in_one_line(tmp_path, capsys, model, name, content
 
 
 def test_the_whole_corpus_in_one_batch(tmp_path, capsys, model, monkeypatch):
-    """Every kind of tests/bad_inputs.py: good ones restored (by the identity network:
-    their shape kept), each bad one one FAILED line naming it and its problem."""
+    """Every kind of the bad-input corpus (tests/helpers.py): good ones restored (by the
+    identity network: their shape kept), each bad one one FAILED line naming it and its
+    problem."""
     kinds = write_corpus(tmp_path / 'in')
     make_unreadable(tmp_path / 'in' / 'plain.jpg', monkeypatch)
     code, out, err = _run(capsys, model, tmp_path / 'in', tmp_path / 'out', '--tile', '64')

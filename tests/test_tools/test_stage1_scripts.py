@@ -6,7 +6,7 @@ import sys
 import torch
 
 from ..conftest import REPO_ROOT
-from ..helpers import make_paired_folder, write_random_photos
+from ..helpers import load_tool, make_paired_folder, write_random_photos
 
 
 def _run(args, tmp_path):
@@ -124,3 +124,33 @@ def test_paired_seeds_reports_mean_sd_and_paired_differences(tmp_path):
                 '--arms', 'gt', 'kd'], tmp_path)
     # seeds 0 and 1 only (7 has no partner); kd - gt = 0.5 and 1.5: mean 1.00, sd 0.71
     assert 'n = 2' in out and '| demo haze | 12.50 ± 0.71 | 13.50 ± 1.41 | 1.00 ± 0.71 |' in out
+
+
+def test_stage1_table_gives_every_restorer_the_same_mirrored_border(tmp_path):
+    import uniremoval_mm  # noqa: F401
+    from uniremoval_mm.apis import bordered_forward
+    from uniremoval_mm.models import build_uniremoval_net
+    tool = load_tool('analysis_tools/stage1_table.py')
+    torch.manual_seed(0)
+    net = build_uniremoval_net('S').eval()
+    with torch.no_grad():  # a fresh student is the identity: perturb it
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    ckpt = tmp_path / 's.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}},
+               ckpt)
+    x = torch.rand(1, 3, 21, 30)
+    outs = {}
+    for border in (0, 8):
+        args = tool.parse_args(['configs/uniremoval_stage1.py', '--no-teachers',
+                                '--student', f's={ckpt}', '--border', str(border)])
+        restorers = tool._restorers(args)
+        assert set(restorers) == {'input', 'student s'}
+        with torch.no_grad():
+            outs[border] = restorers['student s'][1](x)
+            assert torch.equal(restorers['input'][1](x), x)
+    with torch.no_grad():
+        plain, mirrored = net(x), bordered_forward(net, x, 8)
+    assert torch.allclose(outs[0], plain, atol=1e-4)
+    assert torch.allclose(outs[8], mirrored, atol=1e-4)
+    assert not torch.allclose(outs[0], outs[8], atol=1e-4)

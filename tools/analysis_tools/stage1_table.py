@@ -6,7 +6,8 @@ pairs of ``--realdata`` when present) and each restorer (the degraded input itse
 each teacher of the config, each ``--student NAME=CHECKPOINT``), prints mean PSNR / SSIM
 (mmagic's functional ``psnr`` / ``ssim``, RGB, uint8 after clamping to [0, 1]) as a
 markdown table, teachers on their own degradation marked with ``*``. Writes JSON with
-``--json``.
+``--json``. Every restorer sees each picture mirrored outwards by ``--border`` pixels, as
+``tools/restore.py`` restores it.
 
 Real photos with no clean reference (``--unpaired NAME=DIR``, e.g. DAWN fog, which is
 test-only): a second table of NIQE and dark-channel haze density (lower is more natural /
@@ -26,6 +27,7 @@ import argparse
 import json
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
@@ -33,6 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+from uniremoval_mm.apis import DEFAULT_BORDER, bordered_forward  # noqa: E402
 
 DEMO_TYPES = ('haze', 'rain', 'blur', 'noise', 'mixed')
 # (name, degradation type, sub-folder, degraded dir, clean dir, match)
@@ -56,6 +59,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='centre-crop images to at most this side (faster)')
     parser.add_argument('--no-teachers', action='store_true',
                         help='only the input and the students (e.g. stage-2 checkpoints)')
+    parser.add_argument('--border', type=int, default=DEFAULT_BORDER,
+                        help='mirror every picture outwards by this many px before any '
+                        'restorer runs on it, as tools/restore.py does (uniremoval_mm.apis.'
+                        f'bordered_forward); 0 = none (default {DEFAULT_BORDER})')
     parser.add_argument('--json', help='also write the numbers here')
     parser.add_argument('--grid', help='also write a picture here: per set, its first pair '
                         'as input | each student | clean (teachers left out)')
@@ -155,6 +162,9 @@ def _restorers(args) -> Dict[str, Tuple[str, Callable]]:
         except (ValueError, CheckpointError) as e:
             raise SystemExit(f'--student {spec!r}: {e}')
         restorers[f'student {name}'] = ('all', net)
+    if args.border:  # every restorer sees the same mirrored margin
+        restorers = {name: (own, partial(bordered_forward, fn, border=args.border))
+                     for name, (own, fn) in restorers.items()}
     return restorers
 
 

@@ -14,6 +14,7 @@ tiling policy, including tiling only pictures above a size. Both run a
 (``fused=True``, :meth:`~uniremoval_mm.models.UniRemovalNet.fuse`); ``init_restorer``
 itself returns the network as trained (to export, fine-tune or inspect).
 """
+from functools import partial
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -26,10 +27,16 @@ from ..models.students.fused import fuse_restorer
 from ..utils.checkpoint import load_weights
 from ..utils.network_configs import network_cfg
 
-__all__ = ['AUTO_TILE_SIZE', 'RestorationError', 'Restorer', 'init_restorer', 'restore_image']
+__all__ = [
+    'AUTO_TILE_SIZE', 'DEFAULT_BORDER', 'RestorationError', 'Restorer', 'init_restorer',
+    'restore_image'
+]
 
 #: Tile size used for pictures above a :class:`Restorer`'s ``auto_tile`` size.
 AUTO_TILE_SIZE = 512
+#: Pixels every picture is mirrored outwards by before it is restored, so that its edges
+#: are restored like the rest (:func:`~uniremoval_mm.apis.tiling.bordered_forward`).
+DEFAULT_BORDER = 16
 
 
 class RestorationError(RuntimeError):
@@ -113,6 +120,11 @@ class Restorer:
         fused (bool): Run the network in its fused CPU inference form where it has one
             (:func:`~uniremoval_mm.models.fuse_restorer`: a UniRemovalNet); False runs
             it as it is. Defaults to True.
+        border (int): Mirror every picture outwards by this many pixels before
+            restoring it and crop them off after (tiled or whole), so that its edges see
+            picture-like surroundings instead of the convolutions' zero padding
+            (:func:`~uniremoval_mm.apis.tiling.bordered_forward`); 0 = none. Defaults to
+            :data:`DEFAULT_BORDER`.
     """
 
     def __init__(self,
@@ -122,8 +134,12 @@ class Restorer:
                  overlap: int = 32,
                  auto_tile: int = 0,
                  note: Optional[Callable[[str], None]] = None,
-                 fused: bool = True) -> None:
+                 fused: bool = True,
+                 border: int = DEFAULT_BORDER) -> None:
+        if isinstance(border, bool) or not isinstance(border, int) or border < 0:
+            raise ValueError(f'border must be an int >= 0, got {border!r}')
         self.net = fuse_restorer(net) if fused else net
+        self.border = border
         self.device = _device_of(net) if device is None else device
         self.align = int(getattr(net, 'multiple', 1))
         self.tile = tile
@@ -160,20 +176,20 @@ class Restorer:
         Raises:
             RestorationError: If the network's output is not finite.
         """
-        from .tiling import tiled_forward
+        from .tiling import bordered_forward, tiled_forward
         max_value = 65535 if rgb.dtype == np.uint16 else 255
         x = torch.from_numpy(rgb.astype(np.float32) / max_value).permute(2, 0, 1)[None]
         x = x.to(self.device)
         tile = self.tile_for(*rgb.shape[:2])
+        run = self.net
+        if tile and max(rgb.shape[:2]) > tile:
+            if not self.tile:
+                self.note(f'{name}: {rgb.shape[1]}x{rgb.shape[0]} > --auto-tile '
+                          f'{self.auto_tile}: restoring in {tile}-px tiles')
+            run = partial(tiled_forward, self.net, tile=tile,
+                          overlap=min(self.overlap, tile - self.align), align=self.align)
         with torch.no_grad():
-            if tile and max(rgb.shape[:2]) > tile:
-                if not self.tile:
-                    self.note(f'{name}: {rgb.shape[1]}x{rgb.shape[0]} > --auto-tile '
-                              f'{self.auto_tile}: restoring in {tile}-px tiles')
-                y = tiled_forward(self.net, x, tile, min(self.overlap, tile - self.align),
-                                  align=self.align)
-            else:
-                y = self.net(x)
+            y = bordered_forward(run, x, self.border)
         if not torch.isfinite(y).all():
             raise RestorationError('the network output has NaN/Inf values')
         y = y[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
@@ -185,7 +201,8 @@ def restore_image(model: nn.Module,
                   tile: Optional[int] = None,
                   overlap: int = 32,
                   channel_order: str = 'rgb',
-                  fused: bool = True) -> np.ndarray:
+                  fused: bool = True,
+                  border: int = DEFAULT_BORDER) -> np.ndarray:
     """Restore one picture: a file, or an array.
 
     Args:
@@ -203,6 +220,8 @@ def restore_image(model: nn.Module,
             input and of the output. Defaults to ``'rgb'``.
         fused (bool): Run the network in its fused CPU inference form where it has one
             (see :class:`Restorer`). Defaults to True.
+        border (int): Mirror the picture outwards by this many pixels before restoring
+            it (see :class:`Restorer`); 0 = none. Defaults to :data:`DEFAULT_BORDER`.
 
     Returns:
         np.ndarray: (H, W, 3), in ``channel_order``, of the input's dtype (uint8 or
@@ -229,7 +248,7 @@ def restore_image(model: nn.Module,
         rgb = img[..., ::-1] if channel_order == 'bgr' else img
     else:
         raise TypeError(f'img must be a path or an (H, W, 3) array, got {type(img).__name__}')
-    restorer = Restorer(model, tile=tile or 0, overlap=overlap, fused=fused)
+    restorer = Restorer(model, tile=tile or 0, overlap=overlap, fused=fused, border=border)
     if tile is not None:
         if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:
             raise ValueError(f'tile must be an int >= 1 or None, got {tile!r}')

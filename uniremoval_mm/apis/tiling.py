@@ -19,12 +19,47 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['tiled_forward', 'tile_starts', 'blend_window']
+__all__ = ['tiled_forward', 'tile_starts', 'blend_window', 'bordered_forward']
 
 
 def _check_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f'{name} must be an int >= {minimum}, got {value!r}')
+
+
+def bordered_forward(fn: Callable[[Tensor], Tensor], x: Tensor, border: int) -> Tensor:
+    """Apply ``fn`` to ``x`` mirrored outwards by ``border`` pixels, and crop back.
+
+    A convolutional network pads every layer with zeros, so the pixels along a picture's
+    edges see a black frame: the students restored them differently from the rest (a
+    light rim a few pixels wide along the top and left edges of dehazed pictures,
+    docs/method.md, "The border"). Mirroring the picture outwards first (reflect
+    padding; replicate where the picture is not larger than ``border``) gives the edge
+    pixels picture-like surroundings; the margin is cropped off the output.
+
+    Args:
+        fn (Callable[[Tensor], Tensor]): The network (or any size-preserving function).
+        x (Tensor): Input, (N, C, H, W).
+        border (int): Margin in pixels on each side, >= 0; 0 runs ``fn(x)`` as it is.
+            Keep it a multiple of the network's downsampling factor so that the
+            picture keeps its place on the network's sampling grid.
+
+    Returns:
+        Tensor: ``fn``'s output for ``x``, (N, C_out, H, W).
+
+    Raises:
+        ValueError: If ``border`` is not an int >= 0, or ``fn`` changes the spatial size.
+    """
+    _check_int('border', border, 0)
+    if not border:
+        return fn(x)
+    h, w = x.shape[-2:]
+    mode = 'reflect' if border < min(h, w) else 'replicate'
+    y = fn(F.pad(x, (border, border, border, border), mode=mode))
+    if y.shape[-2:] != (h + 2 * border, w + 2 * border):
+        raise ValueError(f'fn must keep the spatial size: {(h + 2 * border, w + 2 * border)} '
+                         f'-> {tuple(y.shape[-2:])}')
+    return y[..., border:border + h, border:border + w]
 
 
 def tile_starts(size: int, tile: int, stride: int, align: int = 1) -> List[int]:
