@@ -277,3 +277,42 @@ def test_fused_inference_is_chosen_by_the_option_and_changes_no_state(monkeypatc
         assert len(calls) > 2 * len(inputs)  # one call per tile
     for r, o in zip(ref, out):
         torch.testing.assert_close(o, r, atol=2e-3, rtol=0)  # 0-255 scale
+
+
+@pytest.mark.parametrize('order', ['bgr', 'rgb'])
+def test_border_mirrors_each_image_in_both_paths(order):
+    """``border``: each image is restored mirrored outwards and cropped back, in the
+    folded fast path and the generic one alike; the edges change, the size does not."""
+    from uniremoval_mm.apis import bordered_forward
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        plain = _trained_like(build_preprocessor(input_channel_order=order,
+                                                 restorer_dtype='float32'))
+        mirrored = _trained_like(build_preprocessor(input_channel_order=order,
+                                                    restorer_dtype='float32', border=4))
+    inputs = det_batch(sizes=((37, 53), (3, 5)))['inputs']  # the second: smaller than 2x4
+    with torch.no_grad():
+        fast, slow, before = mirrored.restore(inputs), _slow_restore(mirrored, inputs), \
+            plain.restore(inputs)
+        x = inputs[0].float()[None] / 255
+        x = x.flip(1) if order == 'bgr' else x
+        ref = bordered_forward(mirrored.restorer, x, 4).clamp(0, 1)
+        ref = (ref.flip(1) if order == 'bgr' else ref)[0] * 255
+    assert [f.shape for f in fast] == [s.shape for s in slow] == [i.shape for i in inputs]
+    for f, s in zip(fast, slow):
+        torch.testing.assert_close(f, s, atol=2e-3, rtol=0)
+    torch.testing.assert_close(slow[0], ref, atol=1e-3, rtol=0)
+    assert not torch.allclose(fast[0][:, 0], before[0][:, 0], atol=0.5)  # the top edge
+
+
+def test_border_in_joint_training_passes_gradients_and_refuses_bad_values():
+    pre = build_preprocessor(freeze=False, border=8)
+    _off_identity(pre)
+    pre.train()
+    out = pre.restore(det_batch(sizes=((19, 27), ))['inputs'])
+    assert out[0].shape == (3, 19, 27)
+    out[0].mean().backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in pre.restorer.parameters())
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match='border must be an int >= 0'):
+            build_preprocessor(border=bad)
