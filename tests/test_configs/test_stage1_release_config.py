@@ -27,14 +27,25 @@ def test_release_recipe_builds_its_cache_and_trains_from_it(tmp_path):
           'teacher_cache.samples_per_type=2', 'teacher_cache.crop_size=32'])
     manifest = json.loads((cache / 'manifest.json').read_text())
     assert len(manifest['items']) == 10
+    # the release recipe continues a first training's student (load_from): stand in one
+    from uniremoval_mm.models import build_uniremoval_net
+    torch.manual_seed(0)
+    first = build_uniremoval_net('S')
+    with torch.no_grad():
+        for p in first.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    start = tmp_path / 'first_iter_2000.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in first.state_dict().items()}},
+               start)
     work = tmp_path / 'work'
     out = _run(['tools/train.py', str(CONFIG), '--work-dir', str(work), '--cfg-options',
-                f'train_dataloader.dataset.data_root={cache}', 'train_dataloader.num_workers=0',
+                f'load_from={start}', f'train_dataloader.dataset.data_root={cache}',
+                'train_dataloader.num_workers=0',
                 'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=2',
                 'train_cfg.val_interval=100', 'val_cfg=None', 'val_dataloader=None',
                 'val_evaluator=None', 'param_scheduler.T_max=2',
                 'default_hooks.checkpoint.interval=2', 'default_hooks.logger.interval=1'])
-    assert 'Traceback' not in out
+    assert 'Traceback' not in out and f'Load checkpoint from {start}' in out
     records = [json.loads(line) for line in
                next(work.glob('*/vis_data/scalars.json')).read_text().splitlines()]
     train = [r for r in records if 'sup.loss_pix' in r]
