@@ -158,6 +158,46 @@ def load_tool(relative: str):
     return module
 
 
+def perturbed_student(size: str = 'S', std: float = 0.05, seed: int = 0, **kwargs):
+    """A UniRemovalNet of a named size with every weight moved by Gaussian noise: a new
+    student is the identity, which hides whatever a test means to see.
+
+    Args:
+        size (str): ``'T'``, ``'S'`` or ``'B'``.
+        std (float): Standard deviation of the noise. Defaults to 0.05.
+        seed (int): Seeds the initialisation and the noise. Defaults to 0.
+        **kwargs: Network arguments (e.g. ``down_kernel``).
+
+    Returns:
+        UniRemovalNet: The network, in eval mode.
+    """
+    import torch
+
+    from uniremoval_mm.models import build_uniremoval_net
+    torch.manual_seed(seed)
+    net = build_uniremoval_net(size, **kwargs)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * std)
+    return net.eval()
+
+
+def save_stage1_checkpoint(net, path: Path) -> Path:
+    """Save ``net`` as a stage-1 training checkpoint does: its weights under ``generator.``.
+
+    Args:
+        net (nn.Module): The student.
+        path (Path): Where to write.
+
+    Returns:
+        Path: ``path``.
+    """
+    import torch
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}},
+               path)
+    return path
+
+
 def write_random_photos(root: Path, sizes: Sequence[Tuple[int, int]], seed: int = 0) -> Path:
     """Write random 8-bit colour PNGs ``p0.png``, ``p1.png``... of the given (H, W).
 

@@ -7,7 +7,7 @@ import sys
 import torch
 
 from ..conftest import REPO_ROOT
-from ..helpers import write_random_photos
+from ..helpers import perturbed_student, save_stage1_checkpoint, write_random_photos
 
 CONFIG = REPO_ROOT / 'configs' / 'uniremoval_stage1_cpu-release.py'
 
@@ -28,15 +28,8 @@ def test_release_recipe_builds_its_cache_and_trains_from_it(tmp_path):
     manifest = json.loads((cache / 'manifest.json').read_text())
     assert len(manifest['items']) == 10
     # the release recipe continues a first training's student (load_from): stand in one
-    from uniremoval_mm.models import build_uniremoval_net
-    torch.manual_seed(0)
-    first = build_uniremoval_net('S')
-    with torch.no_grad():
-        for p in first.parameters():
-            p.add_(torch.randn_like(p) * 0.01)
-    start = tmp_path / 'first_iter_2000.pth'
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in first.state_dict().items()}},
-               start)
+    start = save_stage1_checkpoint(perturbed_student('S', std=0.01),
+                                   tmp_path / 'first_iter_2000.pth')
     work = tmp_path / 'work'
     out = _run(['tools/train.py', str(CONFIG), '--work-dir', str(work), '--cfg-options',
                 f'load_from={start}', f'train_dataloader.dataset.data_root={cache}',

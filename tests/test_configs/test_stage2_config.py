@@ -6,11 +6,11 @@ import sys
 from collections import Counter
 
 import cv2
-import torch
 from mmengine.config import Config
 
 from ..conftest import REPO_ROOT
-from ..helpers import make_paired_folder, make_unpaired_folders
+from ..helpers import (make_paired_folder, make_unpaired_folders, perturbed_student,
+                       save_stage1_checkpoint)
 
 CONFIG = REPO_ROOT / 'configs' / 'uniremoval_stage2.py'
 
@@ -64,16 +64,10 @@ def test_lambda_ablation_configs_are_deltas():
 
 def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tmp_path):
     import uniremoval_mm  # noqa: F401
-    from uniremoval_mm.models import build_uniremoval_net
-    torch.manual_seed(0)
-    student = build_uniremoval_net('T')
-    with torch.no_grad():
-        for p in student.parameters():
-            p.add_(torch.randn_like(p) * 0.01)
+    student = perturbed_student('T', std=0.01)
     stage1 = tmp_path / 'stage1'
     stage1.mkdir()
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in student.state_dict().items()}},
-               stage1 / 'iter_7.pth')
+    save_stage1_checkpoint(student, stage1 / 'iter_7.pth')
     (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_7.pth'))
     photos = make_unpaired_folders(tmp_path / 'unpaired')
     make_paired_folder(tmp_path / 'extra_clean', [(64, 80)], lq_dir='x', gt_dir='train')

@@ -6,7 +6,8 @@ import sys
 import torch
 
 from ..conftest import REPO_ROOT
-from ..helpers import load_tool, make_paired_folder, write_random_photos
+from ..helpers import (load_tool, make_paired_folder, perturbed_student, save_stage1_checkpoint,
+                       write_random_photos)
 
 
 def _run(args, tmp_path):
@@ -96,17 +97,10 @@ def test_stage1_table_unpaired_photos_no_reference_table_and_picture(tmp_path):
 
 def test_restorer_dtype_quality_compares_bf16_with_fp32(tmp_path):
     import uniremoval_mm  # noqa: F401
-    from uniremoval_mm.models import build_uniremoval_net
     make_paired_folder(tmp_path / 'pairs' / 'rain', [(40, 52), (33, 21)], lq_dir='lq',
                        gt_dir='gt', lq_suffix='', gt_suffix='')
-    net = build_uniremoval_net('S')
-    torch.manual_seed(0)
-    with torch.no_grad():
-        for p in net.parameters():  # off the identity start: bf16 must differ a little
-            p.add_(torch.randn_like(p) * 0.05)
-    ckpt = tmp_path / 's.pth'
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}},
-               ckpt)
+    # off the identity start: bf16 must differ a little
+    ckpt = save_stage1_checkpoint(perturbed_student('S'), tmp_path / 's.pth')
     out = _run(['tools/analysis_tools/restorer_dtype_quality.py', '--checkpoint', str(ckpt),
                 '--demo-root', str(tmp_path / 'pairs'), '--realdata', str(tmp_path / 'none'),
                 '--threads', '1'], tmp_path)
@@ -129,16 +123,9 @@ def test_paired_seeds_reports_mean_sd_and_paired_differences(tmp_path):
 def test_stage1_table_gives_every_restorer_the_same_mirrored_border(tmp_path):
     import uniremoval_mm  # noqa: F401
     from uniremoval_mm.apis import bordered_forward
-    from uniremoval_mm.models import build_uniremoval_net
     tool = load_tool('analysis_tools/stage1_table.py')
-    torch.manual_seed(0)
-    net = build_uniremoval_net('S').eval()
-    with torch.no_grad():  # a fresh student is the identity: perturb it
-        for p in net.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    ckpt = tmp_path / 's.pth'
-    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}},
-               ckpt)
+    net = perturbed_student('S')
+    ckpt = save_stage1_checkpoint(net, tmp_path / 's.pth')
     x = torch.rand(1, 3, 21, 30)
     outs = {}
     for border in (0, 8):
