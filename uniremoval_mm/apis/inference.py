@@ -136,10 +136,9 @@ class Restorer:
                  note: Optional[Callable[[str], None]] = None,
                  fused: bool = True,
                  border: int = DEFAULT_BORDER) -> None:
-        if isinstance(border, bool) or not isinstance(border, int) or border < 0:
-            raise ValueError(f'border must be an int >= 0, got {border!r}')
+        from .tiling import check_border
+        self.border = check_border(border)
         self.net = fuse_restorer(net) if fused else net
-        self.border = border
         self.device = _device_of(net) if device is None else device
         self.align = int(getattr(net, 'multiple', 1))
         self.tile = tile

@@ -27,6 +27,23 @@ def _check_int(name: str, value, minimum: int) -> None:
         raise ValueError(f'{name} must be an int >= {minimum}, got {value!r}')
 
 
+def check_border(border, name: str = 'border') -> int:
+    """``border`` if it is an int >= 0 (a margin for :func:`bordered_forward`).
+
+    Args:
+        border: The value to check.
+        name (str): How the error calls it. Defaults to ``'border'``.
+
+    Returns:
+        int: ``border``.
+
+    Raises:
+        ValueError: If it is not an int >= 0 (bools refused).
+    """
+    _check_int(name, border, 0)
+    return border
+
+
 def bordered_forward(fn: Callable[[Tensor], Tensor], x: Tensor, border: int) -> Tensor:
     """Apply ``fn`` to ``x`` mirrored outwards by ``border`` pixels, and crop back.
 
@@ -50,7 +67,7 @@ def bordered_forward(fn: Callable[[Tensor], Tensor], x: Tensor, border: int) -> 
     Raises:
         ValueError: If ``border`` is not an int >= 0, or ``fn`` changes the spatial size.
     """
-    _check_int('border', border, 0)
+    check_border(border)
     if not border:
         return fn(x)
     h, w = x.shape[-2:]

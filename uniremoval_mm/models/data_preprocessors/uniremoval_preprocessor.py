@@ -133,9 +133,8 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         if restorer_dtype not in RESTORER_DTYPES:
             raise ValueError(f'data_preprocessor.restorer_dtype must be one of '
                              f'{RESTORER_DTYPES}, got {restorer_dtype!r}')
-        if isinstance(border, bool) or not isinstance(border, int) or border < 0:
-            raise ValueError(f'data_preprocessor.border must be an int >= 0, got {border!r}')
-        self.border = border
+        from uniremoval_mm.apis.tiling import check_border
+        self.border = check_border(border, 'data_preprocessor.border')
         self.restorer_dtype = restorer_dtype
         self.tile = _check_tile(tile)
         self.restorer = ROOT_MODELS.build(restorer)
