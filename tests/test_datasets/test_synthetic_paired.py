@@ -124,6 +124,33 @@ def test_demo_data_builder_is_idempotent_and_refuses_foreign_folders(tmp_path):
         build(tmp_path / 'other')
 
 
+def test_more_detection_val_images_keep_train_and_the_first_val_images(tmp_path):
+    """``--detection-val N`` extends the val split; what the default made stays the same."""
+    import json
+
+    import numpy as np
+    builder = _builder()
+    sets = {}
+    for n_val in (2, 5):
+        out = tmp_path / f'val{n_val}'
+        builder.build_detection(out, np.random.default_rng(0), [], dict(train=4, val=n_val))
+        sets[n_val] = out / 'detection'
+    assert (json.loads((sets[2] / 'train.json').read_text())
+            == json.loads((sets[5] / 'train.json').read_text()))
+    for name in ('train_0003.png', 'val_0000.png', 'val_0001.png'):
+        split = name.split('_')[0]
+        assert (sets[2] / split / name).read_bytes() == (sets[5] / split / name).read_bytes()
+    val5 = json.loads((sets[5] / 'val.json').read_text())
+    assert [im['file_name'] for im in val5['images']] == [f'val_{i:04d}.png' for i in range(5)]
+    val2 = json.loads((sets[2] / 'val.json').read_text())
+    assert val5['annotations'][:len(val2['annotations'])] == val2['annotations']
+    with pytest.raises(ValueError, match='--detection-val must be at least 1, got 0'):
+        builder.build(tmp_path / 'none', detection_val=0)
+    with pytest.raises(SystemExit):
+        builder.main(['--out', str(tmp_path / 'none'), '--detection-val', '-3'])
+    assert not (tmp_path / 'none').exists()
+
+
 def test_mmagic_preprocessor_keeps_the_inputs_channel_order(photos):
     """The degraded ``img`` inherits gt's channel order, so mmagic does not swap it."""
     import torch

@@ -19,7 +19,11 @@ A second run with the manifest in place does nothing; ``--force`` rebuilds. It n
 writes into a folder it did not make. Photos: scikit-image's bundled data (public
 domain / CC0 / the authors' permission, see skimage.data's docstrings).
 
-Usage: python tools/misc/build_demo_data.py [--out data/demo] [--force]
+``--detection-val N`` makes N detection val images instead of 60 (the detection
+benchmark's 300-image sets). The train images and the first 60 val images are the same
+for every N: they are drawn first, from the same seeded stream.
+
+Usage: python tools/misc/build_demo_data.py [--out data/demo] [--force] [--detection-val N]
 """
 import argparse
 import json
@@ -120,12 +124,20 @@ def _shape_mask(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     return mask
 
 
-def build_detection(out: Path, rng: np.random.Generator, written: list) -> None:
-    """Textured shapes on real-photo backgrounds, with their boxes, in COCO json."""
+def build_detection(out: Path, rng: np.random.Generator, written: list,
+                    counts: dict = DET_COUNTS) -> None:
+    """Textured shapes on real-photo backgrounds, with their boxes, in COCO json.
+
+    Args:
+        out: The demo data folder.
+        rng: The seeded stream every image is drawn from, train first, then val.
+        written: List the paths written are appended to.
+        counts: Images per split, ``dict(train=..., val=...)``.
+    """
     photos = [cv2.cvtColor(_photo(n), cv2.COLOR_RGB2BGR) for n in TRAIN + VAL]
     w, h = DET_SIZE
     cat = {c: i + 1 for i, c in enumerate(CLASSES)}
-    for split, count in DET_COUNTS.items():
+    for split, count in counts.items():
         images, annotations = [], []
         for idx in range(count):
             bg = photos[int(rng.integers(len(photos)))]
@@ -192,8 +204,18 @@ def build_degraded_detection(out: Path, written: list) -> None:
         written.append(report.out_ann)
 
 
-def build(out: Path, force: bool = False) -> int:
-    """Write the demo data; return the number of files written."""
+def build(out: Path, force: bool = False, detection_val: int = DET_COUNTS['val']) -> int:
+    """Write the demo data; return the number of files written.
+
+    Args:
+        out: Folder to write into (made by this tool or new).
+        force: Rebuild what this tool made before.
+        detection_val: Number of detection val images (each also degraded five ways).
+    """
+    if detection_val < 1:
+        raise ValueError('build_demo_data: --detection-val must be at least 1, '
+                         f'got {detection_val}')
+    counts = dict(DET_COUNTS, val=detection_val)
     manifest = out / 'MANIFEST.txt'
     if manifest.is_file() and not force:
         print(f'{out}: demo data already built ({manifest}); --force rebuilds it')
@@ -221,13 +243,13 @@ def build(out: Path, force: bool = False) -> int:
                     val_files.append(path)
     steps = [('degraded pairs', lambda: build_pairs(out, val_files, written)),
              ('unpaired folders', lambda: build_unpaired(out, rng, written)),
-             ('detection set', lambda: build_detection(out, rng, written)),
+             ('detection set', lambda: build_detection(out, rng, written, counts)),
              ('degraded detection val sets', lambda: build_degraded_detection(out, written))]
     for title, step in tqdm(steps, desc='demo data', unit='part'):
         step()
     manifest.write_text(''.join(f'{p.relative_to(out)}\n' for p in written))
     print(f'{out}: wrote {len(written)} files (clean photos, degraded pairs, unpaired folders, '
-          f'detection set of {sum(DET_COUNTS.values())} images and its degraded val copies)')
+          f'detection set of {sum(counts.values())} images and its degraded val copies)')
     return len(written)
 
 
@@ -235,9 +257,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', type=Path, default=Path('data/demo'))
     parser.add_argument('--force', action='store_true', help='rebuild what this tool made')
+    parser.add_argument('--detection-val', type=int, default=DET_COUNTS['val'],
+                        help='detection val images (default %(default)s; the benchmark uses 300)')
     args = parser.parse_args(argv)
+    if args.detection_val < 1:
+        parser.error(f'--detection-val must be at least 1, got {args.detection_val}')
     warnings.filterwarnings('ignore')
-    build(args.out, args.force)
+    build(args.out, args.force, args.detection_val)
     return 0
 
 

@@ -8,7 +8,7 @@ from skimage import data as skdata
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.datasets.transforms import AddHaze
-from uniremoval_mm.evaluation import NoReferenceQuality, dark_channel_density
+from uniremoval_mm.evaluation import NoReferenceQuality, dark_channel_density, piqe_score
 
 
 def _photo(size=(200, 300)):
@@ -40,6 +40,7 @@ def test_haze_raises_the_dark_channel_and_restoration_is_measured_per_group():
     assert res['hazy/dark_input'] > res['hazy/dark_output'] + 0.2
     assert res['hazy/dark_stage1'] == pytest.approx(res['hazy/dark_input'])
     assert res['noisy/NIQE_input'] > res['noisy/NIQE_output'] + 1  # noise looks unnatural
+    assert res['noisy/PIQE_input'] > res['noisy/PIQE_output'] + 10  # and has visible noise
     assert res['NIQE_skipped'] == 1  # the 90×90 image has no two 96-px blocks
     assert not math.isnan(res['NIQE_output'])
     assert 'noisy/NIQE_stage1' not in res  # no stage-1 image given for that group
@@ -53,5 +54,23 @@ def test_bgr_inputs_are_flipped_and_bad_measures_refused():
     row = metric.results[0]
     assert row['dark_input'] == pytest.approx(row['dark_output'])
     assert row['NIQE_input'] == pytest.approx(row['NIQE_output'])  # same image, same order
+    assert 'PIQE_input' not in row  # only what was asked for
     with pytest.raises(ValueError, match='measures'):
         NoReferenceQuality(measures=('psnr',))
+
+
+def test_piqe_sees_noise_and_blocks_reads_rgb_and_is_nan_on_black():
+    clean = _photo((131, 157)).permute(1, 2, 0).numpy()  # odd sizes: pypiqe pads
+    rng = np.random.default_rng(0)
+    noisy = np.clip(clean + rng.normal(0, 30, clean.shape), 0, 255)
+    blocky = clean.copy()
+    h, w = (131 // 8) * 8, (157 // 8) * 8  # 8-px blocks of their mean: JPEG-like blocking
+    blocks = clean[:h, :w].reshape(h // 8, 8, w // 8, 8, 3).mean(axis=(1, 3), keepdims=True)
+    blocky[:h, :w] = np.broadcast_to(blocks, (h // 8, 8, w // 8, 8, 3)).reshape(h, w, 3)
+    base = piqe_score(clean)
+    assert 0 <= base < piqe_score(noisy) - 10
+    assert base < piqe_score(blocky) - 10
+    # RGB in: the channel order matters (pypiqe's own grey conversion reads BGR)
+    from pypiqe import piqe
+    assert base == pytest.approx(piqe(np.ascontiguousarray(clean[..., ::-1]))[0])
+    assert math.isnan(piqe_score(np.zeros((40, 40, 3))))

@@ -1,4 +1,4 @@
-"""Quality of real photos without ground truth: NIQE and a haze density, before/after."""
+"""Quality of real photos without ground truth: NIQE, PIQE and a haze density, before/after."""
 import math
 from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
@@ -46,22 +46,52 @@ def niqe_score(rgb_hwc: np.ndarray) -> float:
     return float(niqe(rgb_hwc[..., ::-1], crop_border=0, input_order='HWC', convert_to='y'))
 
 
+def piqe_score(rgb_hwc: np.ndarray) -> float:
+    """PIQE (Venkatanath et al. 2015; ``pypiqe``, tested against MATLAB's ``piqe``).
+
+    A second naturalness measure beside NIQE that needs no trained model: the share of
+    16×16 blocks with visible blocking / noise among the spatially active ones
+    (0-100, lower is better). NIQE compares statistics with a model of pristine photos;
+    PIQE looks for local artefacts, so the two disagree where a restorer leaves texture.
+
+    Args:
+        rgb_hwc (np.ndarray): (H, W, 3) RGB, values in [0, 255] (any float or uint8).
+
+    Returns:
+        float: PIQE, or NaN for a black image (PIQE scales by the image's maximum).
+
+    Raises:
+        ImportError: If ``pypiqe`` is not installed (it is in requirements/runtime.txt).
+    """
+    try:
+        from pypiqe import piqe
+    except ImportError as err:  # pragma: no cover - a broken install
+        raise ImportError('PIQE needs pypiqe: pip install pypiqe '
+                          '(requirements/runtime.txt)') from err
+    img = np.clip(np.round(np.asarray(rgb_hwc, dtype=np.float64)), 0, 255).astype(np.uint8)
+    if img.max() == 0:
+        return math.nan
+    return float(piqe(np.ascontiguousarray(img[..., ::-1]))[0])  # pypiqe reads BGR
+
+
 @METRICS.register_module()
 class NoReferenceQuality(BaseSampleWiseMetric):
-    """NIQE and dark-channel haze density of the input, the stage-1 output (when the
-    model gives one, as ``UniRemovalCalibrator`` does) and the output, per group.
+    """NIQE, PIQE and dark-channel haze density of the input, the stage-1 output (when
+    the model gives one, as ``UniRemovalCalibrator`` does) and the output, per group.
 
     For real degraded photos with no clean reference: one test run gives, for each
     group (the ``degradation_type`` = the photo's folder) and overall,
     ``{group}/NIQE_{input,stage1,output}`` (mmagic's functional ``niqe`` on the Y
-    channel; lower looks more natural) and ``{group}/dark_{input,stage1,output}``
+    channel; lower looks more natural), ``{group}/PIQE_{...}`` (:func:`piqe_score`;
+    lower has fewer visible artefacts) and ``{group}/dark_{input,stage1,output}``
     (:func:`dark_channel_density`; lower is less haze). Images too small for NIQE
     (fewer than two 96×96 blocks) are left out of the NIQE means and counted in
     ``NIQE_skipped``.
 
     Args:
         group_key (str): Metainfo key to group by. Defaults to ``'degradation_type'``.
-        measures (Sequence[str]): Of ``'niqe'`` and ``'dark'``. Defaults to both.
+        measures (Sequence[str]): Of ``'niqe'``, ``'piqe'`` and ``'dark'``. Defaults
+            to all three.
         output_channel_order (str): Channel order of the predictions: mmagic's
             ``destruct`` returns BGR. Defaults to ``'bgr'``.
         dark_patch (int): Dark-channel window. Defaults to 15.
@@ -72,7 +102,7 @@ class NoReferenceQuality(BaseSampleWiseMetric):
 
     def __init__(self,
                  group_key: str = 'degradation_type',
-                 measures: Sequence[str] = ('niqe', 'dark'),
+                 measures: Sequence[str] = ('niqe', 'piqe', 'dark'),
                  dark_patch: int = 15,
                  output_channel_order: str = 'bgr',
                  prefix: Optional[str] = None) -> None:
@@ -81,9 +111,9 @@ class NoReferenceQuality(BaseSampleWiseMetric):
             raise ValueError("output_channel_order must be 'bgr' or 'rgb', got "
                              f'{output_channel_order!r}')
         self.output_channel_order = output_channel_order
-        unknown = sorted(set(measures) - {'niqe', 'dark'})
+        unknown = sorted(set(measures) - {'niqe', 'piqe', 'dark'})
         if unknown or not measures:
-            raise ValueError(f"measures must be a non-empty subset of ('niqe', 'dark'), "
+            raise ValueError("measures must be a non-empty subset of ('niqe', 'piqe', 'dark'), "
                              f'got {list(measures)}')
         self.group_key = group_key
         self.measures = tuple(measures)
@@ -117,9 +147,11 @@ class NoReferenceQuality(BaseSampleWiseMetric):
                 images['stage1'] = self._rgb01(output['stage1_img'], out_order)
             row = {'group': str(sample.get(self.group_key, 'all'))}
             for name, img in images.items():
+                hwc = img.permute(1, 2, 0).mul(255).round().numpy()
                 if 'niqe' in self.measures:
-                    hwc = img.permute(1, 2, 0).mul(255).round().numpy()
                     row[f'NIQE_{name}'] = niqe_score(hwc)
+                if 'piqe' in self.measures:
+                    row[f'PIQE_{name}'] = piqe_score(hwc)
                 if 'dark' in self.measures:
                     row[f'dark_{name}'] = dark_channel_density(img, self.dark_patch)
             self.results.append(row)
