@@ -6,6 +6,7 @@ Usage:
         [--restorer UniRemovalNetS | RESTORATION_CONFIG.py] [--restorer-checkpoint CKPT]
         [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
         [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N] [--max-images N]
+        [--border PX]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -18,6 +19,9 @@ bbox mAP, mAP_50; the share of the mAP lost to the degradation that restoring wi
 PSNR of input and restored) and writes ``WORK_DIR/<label>.json`` and ``<label>.md``.
 ``--jobs N`` runs N of them at a time, each with cores / N threads; ``--max-images N``
 tests on the first N val images only (a quick check; mAP is then over those images).
+``--border PX`` gives the pre-processor ``border=PX`` (images mirrored outwards by PX before
+restoring, cropped back after, as ``tools/restore.py`` does by default; 0, the
+pre-processor's default, restores the image as it is).
 """
 import argparse
 import json
@@ -61,8 +65,25 @@ def restorer_config(spec: str) -> dict:
 
 
 def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optional[dict],
-                   restorer_checkpoint: Optional[str], max_images: Optional[int] = None) -> str:
-    """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``."""
+                   restorer_checkpoint: Optional[str], max_images: Optional[int] = None,
+                   border: int = 0) -> str:
+    """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``.
+
+    Args:
+        det_config (Path): The detector's config.
+        data_root (Path): Folder with ``val.json`` + ``val/`` and the degraded sets.
+        name (str): ``'clean'`` or a degraded set's folder name.
+        restorer (dict, optional): Network config of a frozen restorer put in front.
+        restorer_checkpoint (str, optional): Its weights.
+        max_images (int, optional): Test on the first N images only.
+        border (int): The pre-processor's mirrored margin (with a restorer). Defaults to 0.
+
+    Returns:
+        str: Config text.
+
+    Raises:
+        FileNotFoundError: If the set's annotations or images are missing.
+    """
     root = data_root.resolve()
     ann, img = (root / 'val.json', root / 'val') if name == 'clean' else (
         root / name / 'val.json', root / name / 'images')
@@ -79,6 +100,8 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
     if restorer is not None:
         pre = dict(type='UniRemovalPreprocessor', restorer=restorer,
                    restorer_checkpoint=restorer_checkpoint, freeze=True, keep_restored=scored)
+        if border:
+            pre['border'] = border
         lines.append(f'model = dict(data_preprocessor={pre!r})')
     elif _has_preprocessor(det_config):
         lines.append(f'model = dict(data_preprocessor=dict(keep_restored={scored}))')
@@ -169,6 +192,8 @@ def main(argv=None) -> int:
     parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/detection_benchmark'))
     parser.add_argument('--jobs', type=int, default=1, help='test runs at a time')
     parser.add_argument('--max-images', type=int, help='only the first N val images')
+    parser.add_argument('--border', type=int, default=0,
+                        help='mirrored margin of the restorer, in pixels (default 0)')
     args = parser.parse_args(argv)
     if not args.config.is_file():
         parser.error(f'config not found: {args.config}')
@@ -176,6 +201,8 @@ def main(argv=None) -> int:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.max_images is not None and args.max_images < 1:
         parser.error(f'--max-images must be >= 1, got {args.max_images}')
+    if args.border < 0:
+        parser.error(f'--border must be >= 0, got {args.border}')
     builtin = _has_preprocessor(args.config)
     if 'restored' in args.modes and not builtin and not args.restorer_checkpoint:
         parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
@@ -196,7 +223,7 @@ def main(argv=None) -> int:
                 cfg.write_text(derived_config(
                     args.config, args.data_root, name,
                     restorer if mode == 'restored' else None, args.restorer_checkpoint,
-                    args.max_images))
+                    args.max_images, args.border))
             except FileNotFoundError as e:
                 print(f'detection_benchmark: {e}', file=sys.stderr)
                 return 1
@@ -230,7 +257,8 @@ def main(argv=None) -> int:
     print(md)
     (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(
         config=str(args.config), checkpoint=args.checkpoint, restorer=restorer,
-        restorer_checkpoint=args.restorer_checkpoint, rows=rows), indent=1))
+        restorer_checkpoint=args.restorer_checkpoint, border=args.border,
+        data_root=str(args.data_root), rows=rows), indent=1))
     (args.work_dir / f'{args.label}.md').write_text(md + '\n')
     return 0
 
