@@ -75,3 +75,43 @@ def test_stage1_builds_with_a_tiny_detector_via_cfg_options(tmp_path, monkeypatc
     assert torch.isfinite(loss) and loss > 0
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in restorer.parameters())
     assert all(p.grad is None for p in ext.parameters())
+
+
+TUNE = REPO_ROOT / 'configs' / 'ablations' / 'stage1_detaware_tune.py'
+
+
+def test_detaware_tuning_and_its_control_differ_by_the_detector_views_only(
+        tmp_path, monkeypatch):
+    from mmagic.registry import MODELS
+    from mmdet.registry import MODELS as DET_MODELS
+
+    import uniremoval_mm  # noqa: F401
+    monkeypatch.chdir(REPO_ROOT)
+    tune = Config.fromfile(str(TUNE))
+    control = Config.fromfile(str(TUNE.parent / 'stage1_detaware_tune_control.py'))
+    assert tune.model.init_checkpoint.endswith('checkpoints/uniremoval-net-s_stage1-cpu.pth')
+    assert tune.model.igcl.extractor.checkpoint == 'work_dirs/rtmdet_demo/epoch_40.pth'
+    assert tune.train_dataloader.dataset.data_root == 'data/demo/detection/train'
+    assert control.model.igcl.extractor is None and control.model.igcl.layers is None
+    for key in ('views', 'loss_weight', 'mode', 'batch_negative_weight'):
+        assert tune.model.igcl[key] == control.model.igcl[key]
+    strip = ('igcl', )
+    assert ({k: v for k, v in tune.model.items() if k not in strip}
+            == {k: v for k, v in control.model.items() if k not in strip})
+    assert tune.train_dataloader == control.train_dataloader
+    assert tune.optim_wrapper == control.optim_wrapper and tune.randomness == control.randomness
+    # it builds from the released student, with a tiny detector in place of the real one
+    det_cfg = tmp_path / 'tiny_rtmdet.py'
+    det_cfg.write_text(TINY_RTMDET)
+    torch.manual_seed(0)
+    det = DET_MODELS.build(dict(Config.fromfile(str(det_cfg)).model, _scope_='mmdet'))
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save(dict(meta=dict(epoch=1), state_dict=det.state_dict()), ckpt)
+    tune.merge_from_dict({'model.igcl.extractor.config': str(det_cfg),
+                          'model.igcl.extractor.checkpoint': str(ckpt)})
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(tune.model)
+    released = torch.load(REPO_ROOT / tune.model.init_checkpoint, weights_only=True)
+    for k, v in released['state_dict'].items():
+        torch.testing.assert_close(model.generator.state_dict()[k], v.float())
+    assert not model.teachers  # ground truth, image views and the detector only

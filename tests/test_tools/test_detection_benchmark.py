@@ -39,8 +39,8 @@ def test_derived_config_puts_a_frozen_restorer_with_its_border_in_front(bench, t
         assert pre.get('border', 0) == border  # 0 is the pre-processor's own default
         assert cfg.test_dataloader.dataset.ann_file == str(root / 'haze' / 'val.json')
         assert cfg.test_dataloader.dataset.indices == 7
-        assert [m['type'] for m in cfg.test_evaluator] == ['CocoMetric',
-                                                            'RestorationQualityMetric']
+        metrics = [m['type'] for m in cfg.test_evaluator]
+        assert metrics == ['CocoMetric', 'RestorationQualityMetric']
     raw = tmp_path / 'clean_raw.py'
     raw.write_text(bench.derived_config(DET_CONFIG, root, 'clean', None, None, border=16))
     cfg = Config.fromfile(str(raw))

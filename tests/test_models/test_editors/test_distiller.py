@@ -306,3 +306,27 @@ def test_clean_identity_loss_gives_the_clean_images_back():
     term.backward()
     assert model.generator.tail.weight.grad.abs().sum() > 0
     assert 'sup.loss_identity' not in build_distiller(igcl=None)(**data, mode='loss')
+
+
+def test_init_checkpoint_starts_the_student_from_a_released_or_a_stage1_file(tmp_path):
+    """A tuning stage starts from the released student; the iteration count stays new."""
+    from ...helpers import save_stage1_checkpoint
+    donor = build_distiller().generator
+    with torch.no_grad():
+        for i, p in enumerate(donor.parameters()):
+            p.add_(0.01 * (i + 1))  # weights no new student has
+    released = tmp_path / 'released.pth'
+    torch.save({'state_dict': {k: v.half() for k, v in donor.state_dict().items()}}, released)
+    stage1 = save_stage1_checkpoint(donor, tmp_path / 'iter_7.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(stage1))
+    for source, tol in ((released, 1e-2), (stage1, 0.0), (tmp_path, 0.0)):
+        model = build_distiller(init_checkpoint=str(source))
+        for (name, got), want in zip(model.generator.state_dict().items(),
+                                     donor.state_dict().values()):
+            torch.testing.assert_close(got, want, atol=tol, rtol=0, msg=f'{source}: {name}')
+    # a step from there still trains (and leaves the teachers out of the gradient)
+    batch = paired_batch(('haze', 'noise'), size=(13, 17))
+    losses = model.train_step(batch, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    assert all(torch.isfinite(v) for v in losses.values())
+    with pytest.raises(FileNotFoundError, match='model.init_checkpoint: .*nope.pth not found'):
+        build_distiller(init_checkpoint=str(tmp_path / 'nope.pth'))

@@ -9,11 +9,10 @@ from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from ...utils.checkpoint import latest_checkpoint, load_weights
 from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
 from ..students.fused import fuse_restorer
-from .utils import missing_local_checkpoint, sample_types
+from .utils import load_student, sample_types
 
 
 @MODELS.register_module()
@@ -104,13 +103,9 @@ class UniRemovalCalibrator(BaseEditModel):
                          data_preprocessor=data_preprocessor)
         self.use_content_loss = content_loss is not None
         if init_checkpoint is not None:
-            # a stage-1 work dir stands for its latest checkpoint
-            init_checkpoint = latest_checkpoint(init_checkpoint) or init_checkpoint
-            if missing_local_checkpoint(init_checkpoint):
-                raise FileNotFoundError(
-                    f'model.init_checkpoint: {init_checkpoint} not found (stage 2 starts from '
-                    'a stage-1 checkpoint: train stage 1 first, or point it at one)')
-            load_weights(self.generator, init_checkpoint)
+            load_student(self.generator, init_checkpoint,
+                         'stage 2 starts from a stage-1 checkpoint: train stage 1 first, '
+                         'or point it at one')
         # G₀: the stage-1 student, frozen (gradients still flow to nothing: it only
         # gives targets, computed under no_grad)
         self.reference = build_frozen(copy.deepcopy(self.generator))

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from ...utils.constants import DEGRADATION_TYPES
 from ...utils.teacher_configs import resolve_teachers
-from .utils import sample_types
+from .utils import load_student, sample_types
 
 
 def _standardise(x: Tensor) -> Tensor:
@@ -128,6 +128,12 @@ class UniRemovalDistiller(BaseEditModel):
             ``('haze', 'rain', 'blur', 'noise', 'mixed')``.
         type_key (str): Metainfo key of the degradation type. Defaults to
             ``'degradation_type'``.
+        init_checkpoint (str, optional): Start the student from these weights: a
+            released student (``checkpoints/*.pth``), a stage-1 checkpoint (its
+            ``generator.`` keys) or a work dir (its latest checkpoint), read with
+            ``weights_only=True``; for tuning stages. Unlike ``load_from`` it takes the
+            released files and leaves the optimiser and the iteration count new.
+            Defaults to None (the student's own initialisation: the identity).
         train_cfg (dict, optional): mmagic's. Defaults to None.
         test_cfg (dict, optional): mmagic's. Defaults to None.
         init_cfg (dict, optional): mmengine's. Defaults to None.
@@ -154,6 +160,7 @@ class UniRemovalDistiller(BaseEditModel):
                  missing_teacher: str = 'fallback',
                  degradation_types: Sequence[str] = DEGRADATION_TYPES,
                  type_key: str = 'degradation_type',
+                 init_checkpoint: Optional[str] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
@@ -189,6 +196,9 @@ class UniRemovalDistiller(BaseEditModel):
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
         self.use_pixel_loss = pixel_loss is not None
+        if init_checkpoint is not None:
+            load_student(self.generator, init_checkpoint,
+                         'the student to start from: a released file or a stage-1 run')
         # per element: the reliability weights and the bound are applied here
         self.distill_loss = (MODELS.build(dict(distill_loss, reduction='none'))
                              if distill_loss is not None else None)

@@ -1,7 +1,29 @@
 """What the stage-1 and stage-2 editors share."""
 from typing import List, Optional
 
+from torch import nn
+
+from ...utils.checkpoint import latest_checkpoint, load_weights
 from ...utils.teacher_configs import missing_local_checkpoint  # noqa: F401 (re-exported)
+
+
+def load_student(generator: nn.Module, checkpoint: str, why: str) -> None:
+    """Load a student's weights: a released file, a stage-1 checkpoint or a work dir.
+
+    Args:
+        generator (nn.Module): The student to load into.
+        checkpoint (str): A released student (bare state dict), a distiller checkpoint
+            (its ``generator.`` keys are taken) or a work dir (its latest checkpoint);
+            read with ``weights_only=True``.
+        why (str): What the start is for, said in the error when the file is missing.
+
+    Raises:
+        FileNotFoundError: If a local file or work dir does not exist (naming it).
+    """
+    checkpoint = latest_checkpoint(checkpoint) or checkpoint  # a work dir: its latest
+    if missing_local_checkpoint(checkpoint):
+        raise FileNotFoundError(f'model.init_checkpoint: {checkpoint} not found ({why})')
+    load_weights(generator, checkpoint)
 
 
 def sample_types(data_samples, key: str, n: int) -> List[Optional[str]]:
