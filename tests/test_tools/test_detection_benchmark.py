@@ -73,3 +73,51 @@ def test_bad_arguments_are_named(bench, args, message, capsys):
     with pytest.raises(SystemExit):
         bench.main([str(DET_CONFIG), 'det.pth', *args])
     assert message in capsys.readouterr().err
+
+
+def test_arm_table_gives_mean_sd_recovered_share_and_paired_differences(bench):
+    assert bench.arm_of('detaware s12') == ('detaware', '12')
+    assert bench.arm_of('released') == ('released', None)
+    m = 'coco/bbox_mAP'
+    rows = [dict(set='clean', mode='raw', **{m: 0.8}), dict(set='haze', mode='raw', **{m: 0.6}),
+            dict(set='clean', mode='released', **{m: 0.79}),
+            dict(set='haze', mode='released', **{m: 0.62})]
+    for seed, (a, b) in enumerate(((0.70, 0.64), (0.72, 0.66), (0.68, 0.65))):
+        rows += [dict(set='haze', mode=f'tuned s{seed}', **{m: a}),
+                 dict(set='haze', mode=f'ctrl s{seed}', **{m: b}),
+                 dict(set='clean', mode=f'tuned s{seed}', **{m: 0.8}),
+                 dict(set='clean', mode=f'ctrl s{seed}', **{m: 0.8})]
+    md = bench.arm_table(rows, ['ctrl s0', 'ctrl s1', 'ctrl s2', 'tuned s0', 'tuned s1',
+                                'tuned s2', 'released'])
+    lines = md.splitlines()
+    assert lines[0] == '| set | raw | ctrl (n=3) | tuned (n=3) | released (n=1) |'
+    haze = next(line for line in lines if line.startswith('| haze | 0.600'))
+    # tuned: mean 0.70, sd 0.02, recovers (0.70 - 0.60) / 0.2 = 50 %
+    assert '0.700 ± 0.020 (+50%)' in haze and '0.650 ± 0.010 (+25%)' in haze
+    assert '0.620 (+10%)' in haze
+    paired = lines[lines.index('| set | tuned | released |'):]
+    # tuned - ctrl per seed: 0.06, 0.06, 0.03; released has no seed to pair
+    assert '| haze | 0.050 ± 0.017 (n=3) |  |' in paired
+
+
+def test_students_are_named_checked_and_finished_runs_reused(bench, tmp_path, capsys):
+    ckpt = tmp_path / 'a.pth'
+    ckpt.write_bytes(b'x')
+    for specs, message in ((['nameless'], 'expected NAME=CHECKPOINT'),
+                           ([f'raw={ckpt}'], "the name 'raw' is taken"),
+                           (['a=missing.pth'], 'missing.pth not found'),
+                           ([f'a={ckpt}', f'a={ckpt}'], "the name 'a' is taken")):
+        with pytest.raises(SystemExit):
+            bench.main([str(DET_CONFIG), 'det.pth', *[f'--student={s}' for s in specs]])
+        assert message in capsys.readouterr().err
+    # a finished run is taken again only for the same config text and detector
+    cfg, work = tmp_path / 'run.py', tmp_path / 'run'
+    cfg.write_text('a = 1\n')
+    work.mkdir()
+    assert bench.finished_metrics(cfg, 'det.pth', work) is None
+    (work / 'finished.json').write_text(json.dumps(dict(
+        config='a = 1\n', checkpoint='det.pth', metrics={'coco/bbox_mAP': 0.5})))
+    assert bench.finished_metrics(cfg, 'det.pth', work) == {'coco/bbox_mAP': 0.5}
+    assert bench.finished_metrics(cfg, 'other.pth', work) is None
+    cfg.write_text('a = 2\n')
+    assert bench.finished_metrics(cfg, 'det.pth', work) is None

@@ -22,15 +22,25 @@ tests on the first N val images only (a quick check; mAP is then over those imag
 ``--border PX`` gives the pre-processor ``border=PX`` (images mirrored outwards by PX before
 restoring, cropped back after, as ``tools/restore.py`` does by default; 0, the
 pre-processor's default, restores the image as it is).
+
+Several restorers, seeds and arms in one command: ``--student NAME=CKPT`` (repeatable) runs
+mode ``restored`` once per student (each with ``--restorer``'s network). Students named
+``<arm> s<seed>`` are grouped: the table gives each arm's mean ± sd over its seeds and
+the share of the lost mAP that the mean recovers, and, for every arm after the first
+(the reference), its difference to the reference paired by seed where both have that
+seed. ``--reuse`` takes a run whose work dir already holds its metrics (so the raw rows,
+or a student measured before, are not run again; the config written must be the same).
 """
 import argparse
 import json
 import os
+import re
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a clone, uninstalled
@@ -117,6 +127,27 @@ def _has_preprocessor(det_config: Path) -> bool:
     return pre.get('type') == 'UniRemovalPreprocessor'
 
 
+def finished_metrics(config: Path, checkpoint: str,
+                     work_dir: Path) -> Optional[Dict[str, float]]:
+    """The metrics of a finished run of this config and detector in ``work_dir``.
+
+    Args:
+        config (Path): The run's config (its text must equal the finished run's).
+        checkpoint (str): The detector checkpoint (must equal the finished run's).
+        work_dir (Path): The run's work dir.
+
+    Returns:
+        dict | None: The metrics :func:`run_one` returned then, or None.
+    """
+    done = work_dir / 'finished.json'
+    if not done.is_file():
+        return None
+    record = json.loads(done.read_text())
+    same = (record.get('config') == config.read_text()
+            and record.get('checkpoint') == checkpoint)
+    return record['metrics'] if same else None
+
+
 def run_one(config: Path, checkpoint: str, work_dir: Path,
             threads: Optional[int] = None) -> Dict[str, float]:
     """Run ``tools/test.py`` and return its metrics (from the run's json log).
@@ -145,6 +176,8 @@ def run_one(config: Path, checkpoint: str, work_dir: Path,
     logs = sorted(work_dir.glob('*/*.json'), key=lambda p: p.stat().st_mtime)
     metrics = json.loads(logs[-1].read_text())
     metrics['seconds'] = round(time.time() - start, 1)
+    (work_dir / 'finished.json').write_text(json.dumps(dict(
+        config=config.read_text(), checkpoint=checkpoint, metrics=metrics)))
     return metrics
 
 
@@ -173,6 +206,68 @@ def table(rows: List[dict]) -> str:
     return '\n'.join(out)
 
 
+def arm_of(student: str) -> Tuple[str, Optional[str]]:
+    """``'detaware s1'`` -> ``('detaware', '1')``; a name without a seed is its own arm."""
+    m = re.match(r'^(.*\S)\s+s(\d+)$', student)
+    return (m.group(1), m.group(2)) if m else (student, None)
+
+
+def arm_table(rows: List[dict], students: Sequence[str]) -> str:
+    """A markdown table of bbox mAP per set: raw, then each arm's mean ± sd over seeds.
+
+    Args:
+        rows (list[dict]): One per run: ``set``, ``mode`` (``'raw'`` or a student's
+            name) and its metrics.
+        students (Sequence[str]): The students, in the order of the columns.
+
+    Returns:
+        str: The table, then one of paired differences (arm - first arm, same seed).
+    """
+    by = {(r['set'], r['mode']): r.get('coco/bbox_mAP') for r in rows}
+    arms: Dict[str, Dict[Optional[str], str]] = {}
+    for student in students:
+        arm, seed = arm_of(student)
+        arms.setdefault(arm, {})[seed] = student
+    sets = list(dict.fromkeys(r['set'] for r in rows))
+    clean = by.get(('clean', 'raw'))
+
+    def cell(values: List[float]) -> str:
+        if not values:
+            return ''
+        if len(values) == 1:
+            return f'{values[0]:.3f}'
+        return f'{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}'
+
+    head = ['set', 'raw'] + [f'{a} (n={len(s)})' for a, s in arms.items()]
+    out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name in sets:
+        raw = by.get((name, 'raw'))
+        cells = [name, _fmt(raw)]
+        for seeds in arms.values():
+            values = [by[(name, s)] for s in seeds.values() if by.get((name, s)) is not None]
+            text = cell(values)
+            lost = None if clean is None or raw is None else clean - raw
+            if values and name != 'clean' and lost is not None and lost >= 0.01:
+                text += f' ({(statistics.mean(values) - raw) / lost:+.0%})'
+            cells.append(text)
+        out.append('| ' + ' | '.join(cells) + ' |')
+    names = list(arms)
+    if len(names) > 1:
+        ref = arms[names[0]]
+        out += ['', f'Paired by seed, arm - {names[0]} (mean ± sd of the differences, n):', '',
+                '| set | ' + ' | '.join(names[1:]) + ' |', '|---|' + '---|' * (len(names) - 1)]
+        for name in sets:
+            cells = [name]
+            for arm in names[1:]:
+                diffs = [by[(name, s)] - by[(name, ref[seed])]
+                         for seed, s in arms[arm].items()
+                         if seed in ref and by.get((name, s)) is not None
+                         and by.get((name, ref[seed])) is not None]
+                cells.append(f'{cell(diffs)} (n={len(diffs)})' if diffs else '')
+            out.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(out)
+
+
 def _fmt(value) -> str:
     return '' if value is None else f'{value:.3f}'
 
@@ -194,6 +289,11 @@ def main(argv=None) -> int:
     parser.add_argument('--max-images', type=int, help='only the first N val images')
     parser.add_argument('--border', type=int, default=0,
                         help='mirrored margin of the restorer, in pixels (default 0)')
+    parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
+                        help='a restorer checkpoint to test (repeatable); "ARM sSEED" names '
+                        'group seeds into arms')
+    parser.add_argument('--reuse', action='store_true',
+                        help='take the metrics of runs already finished in --work-dir')
     args = parser.parse_args(argv)
     if not args.config.is_file():
         parser.error(f'config not found: {args.config}')
@@ -204,9 +304,25 @@ def main(argv=None) -> int:
     if args.border < 0:
         parser.error(f'--border must be >= 0, got {args.border}')
     builtin = _has_preprocessor(args.config)
-    if 'restored' in args.modes and not builtin and not args.restorer_checkpoint:
+    students: Dict[str, Optional[str]] = {}
+    for spec in args.student:
+        name, sep, path = spec.partition('=')
+        if not sep or not name.strip() or not path:
+            parser.error(f'--student {spec!r}: expected NAME=CHECKPOINT')
+        if name.strip() in students or name.strip() in MODES:
+            parser.error(f'--student {spec!r}: the name {name.strip()!r} is taken')
+        if not Path(path).is_file():
+            parser.error(f'--student {spec!r}: {path} not found')
+        students[name.strip()] = path
+    if students and (builtin or args.restorer_checkpoint):
+        parser.error('--student tests restorers in front of a plain detector: not with '
+                     '--restorer-checkpoint or a detector config that has a restorer')
+    if 'restored' in args.modes and not builtin and not args.restorer_checkpoint \
+            and not students:
         parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
                      'restorer is the identity)')
+    if not students:  # the single-restorer form: mode 'restored'
+        students = {'restored': None if builtin else args.restorer_checkpoint}
     try:
         restorer = None if builtin else restorer_config(args.restorer)
     except (FileNotFoundError, ValueError) as e:
@@ -217,24 +333,31 @@ def main(argv=None) -> int:
         for mode in args.modes:
             if builtin and mode == 'raw':
                 continue  # the pre-processor is part of this detector
-            run = f'{args.label}_{name}_{mode}'
-            cfg = args.work_dir / 'configs' / f'{run}.py'
-            try:
-                cfg.write_text(derived_config(
-                    args.config, args.data_root, name,
-                    restorer if mode == 'restored' else None, args.restorer_checkpoint,
-                    args.max_images, args.border))
-            except FileNotFoundError as e:
-                print(f'detection_benchmark: {e}', file=sys.stderr)
-                return 1
-            runs.append((name, mode, cfg, args.work_dir / run))
+            for student, ckpt in (students.items() if mode == 'restored'
+                                  else [('raw', None)]):
+                tag = re.sub(r'[^A-Za-z0-9_.-]+', '_', student)
+                run = f'{args.label}_{name}_{tag}'
+                cfg = args.work_dir / 'configs' / f'{run}.py'
+                try:
+                    cfg.write_text(derived_config(
+                        args.config, args.data_root, name,
+                        restorer if mode == 'restored' else None, ckpt,
+                        args.max_images, args.border))
+                except FileNotFoundError as e:
+                    print(f'detection_benchmark: {e}', file=sys.stderr)
+                    return 1
+                runs.append((name, student, cfg, args.work_dir / run))
     threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
+
+    def measure(cfg: Path, work: Path) -> Dict[str, float]:
+        done = finished_metrics(cfg, args.checkpoint, work) if args.reuse else None
+        return done if done is not None else run_one(cfg, args.checkpoint, work, threads)
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(run_one, cfg, args.checkpoint, work, threads)
-                   for _, _, cfg, work in runs]
+        futures = [pool.submit(measure, cfg, work) for _, _, cfg, work in runs]
         rows = []
         bar = tqdm(total=len(runs), desc='test runs', unit='run', dynamic_ncols=True,
                    disable=None)
@@ -249,15 +372,15 @@ def main(argv=None) -> int:
                 return 1
             rows.append(dict(set=name, mode=mode, **metrics))
             bar.update(1)
-            bar.write(f"{name:6s} {mode:8s} mAP {metrics.get('coco/bbox_mAP', 0):.3f} "
+            bar.write(f"{name:6s} {mode:10s} mAP {metrics.get('coco/bbox_mAP', 0):.3f} "
                       f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
                       f"({metrics['seconds']} s)")
         bar.close()
-    md = table(rows)
+    md = table(rows) if list(students) == ['restored'] else arm_table(rows, list(students))
     print(md)
     (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(
         config=str(args.config), checkpoint=args.checkpoint, restorer=restorer,
-        restorer_checkpoint=args.restorer_checkpoint, border=args.border,
+        restorer_checkpoint=args.restorer_checkpoint, students=students, border=args.border,
         data_root=str(args.data_root), rows=rows), indent=1))
     (args.work_dir / f'{args.label}.md').write_text(md + '\n')
     return 0
