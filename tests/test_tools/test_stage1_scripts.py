@@ -65,7 +65,7 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
 
 
 def test_stage1_table_unpaired_photos_no_reference_table_and_picture(tmp_path):
-    """Real photos without a reference: NIQE and haze density of the input and each
+    """Real photos without a reference: NIQE, PIQE and haze density of the input and each
     student over every photo (a fresh student scores exactly the input), a fixed sample
     drawn as input | student, and a clear error for a bad folder."""
     import cv2
@@ -84,6 +84,7 @@ def test_stage1_table_unpaired_photos_no_reference_table_and_picture(tmp_path):
     res = json.loads((tmp_path / 't.json').read_text())
     cell = res['input']['fog (no reference)']
     assert cell['n'] == 3 and cell['niqe'] > 0 and 0 <= cell['dark'] <= 1
+    assert 0 <= cell['piqe'] <= 100
     assert res['student identity']['fog (no reference)'] == cell
     assert '| restorer | fog (3) |' in out and 'longer side 200 px' in out
     grid = cv2.imread(str(tmp_path / 'u.jpg'))  # 2 photos x (input | identity), 240 px high

@@ -247,11 +247,11 @@ def _unpaired_set(spec: str) -> Tuple[str, List[Path]]:
 
 def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Callable],
                       args) -> Dict[str, Dict[str, Dict[str, float]]]:
-    """NIQE and haze density of the input and each student on every photo; the table."""
+    """NIQE, PIQE and haze density of the input and each student on every photo; the table."""
     import cv2
     from tqdm import tqdm
 
-    from uniremoval_mm.evaluation.metrics import dark_channel_density, niqe_score
+    from uniremoval_mm.evaluation.metrics import dark_channel_density, niqe_score, piqe_score
     rows: Dict[str, Callable] = {'input': lambda x: x, **students}
     results: Dict[str, Dict[str, Dict[str, float]]] = {r: {} for r in rows}
     picture_rows = []
@@ -271,7 +271,7 @@ def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Ca
             for rname, fn in rows.items():
                 y = fn(x).clamp(0, 1)
                 y8 = y[0].mul(255).round().byte().permute(1, 2, 0).numpy()
-                scores[rname].append((niqe_score(y8.astype(np.float64)),
+                scores[rname].append((niqe_score(y8.astype(np.float64)), piqe_score(y8),
                                       dark_channel_density(torch.from_numpy(y8).permute(
                                           2, 0, 1).float() / 255)))
                 if rname != 'input':
@@ -279,19 +279,21 @@ def _measure_unpaired(sets: List[Tuple[str, List[Path]]], students: Dict[str, Ca
             if path in sample:
                 picture_rows.append((f'{sname} {path.stem}', tiles))
         for rname, values in scores.items():
-            niqe, dark = np.array(values).T
-            results[rname][sname] = dict(niqe=float(np.nanmean(niqe)), dark=float(dark.mean()),
+            niqe, piqe, dark = np.array(values).T
+            results[rname][sname] = dict(niqe=float(np.nanmean(niqe)),
+                                         piqe=float(np.nanmean(piqe)), dark=float(dark.mean()),
                                          n=len(values))
     names = [s[0] for s in sets]
     side = f', longer side {args.unpaired_side} px' if args.unpaired_side else ''
-    print(f'\nNo reference (NIQE / dark-channel haze density, lower is better; mean over '
-          f'the photos{side}):')
+    print(f'\nNo reference (NIQE / PIQE / dark-channel haze density, lower is better; mean '
+          f'over the photos{side}):')
     print('| restorer | ' + ' | '.join(f'{n} ({results["input"][n]["n"]})' for n in names)
           + ' |')
     print('|---|' + '---|' * len(names))
     for rname, row in results.items():
-        print(f'| {rname} | ' + ' | '.join(f"{row[n]['niqe']:.2f} / {row[n]['dark']:.3f}"
-                                           for n in names) + ' |')
+        print(f'| {rname} | ' + ' | '.join(
+            f"{row[n]['niqe']:.2f} / {row[n]['piqe']:.1f} / {row[n]['dark']:.3f}"
+            for n in names) + ' |')
     if args.unpaired_grid and picture_rows:
         _write_unpaired_grid(args.unpaired_grid, picture_rows,
                              ['input'] + [n.replace('student ', '') for n in students])
