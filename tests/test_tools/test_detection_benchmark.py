@@ -81,7 +81,8 @@ def test_arm_table_gives_mean_sd_recovered_share_and_paired_differences(bench):
     m = 'coco/bbox_mAP'
     rows = [dict(set='clean', mode='raw', **{m: 0.8}), dict(set='haze', mode='raw', **{m: 0.6}),
             dict(set='clean', mode='released', **{m: 0.79}),
-            dict(set='haze', mode='released', **{m: 0.62})]
+            dict(set='haze', mode='released', **{m: 0.62, 'restoration/input_PSNR': 12.0,
+                                                 'restoration/PSNR': 17.25})]
     for seed, (a, b) in enumerate(((0.70, 0.64), (0.72, 0.66), (0.68, 0.65))):
         rows += [dict(set='haze', mode=f'tuned s{seed}', **{m: a}),
                  dict(set='haze', mode=f'ctrl s{seed}', **{m: b}),
@@ -95,6 +96,7 @@ def test_arm_table_gives_mean_sd_recovered_share_and_paired_differences(bench):
     # tuned: mean 0.70, sd 0.02, recovers (0.70 - 0.60) / 0.2 = 50 %
     assert '0.700 ± 0.020 (+50%)' in haze and '0.650 ± 0.010 (+25%)' in haze
     assert '0.620 (+10%)' in haze
+    assert '| haze | 12.00 |  |  | 17.25 |' in lines  # PSNR where the run measured it
     paired = lines[lines.index('| set | tuned | released |'):]
     # tuned - ctrl per seed: 0.06, 0.06, 0.03; released has no seed to pair
     assert '| haze | 0.050 ± 0.017 (n=3) |  |' in paired

@@ -221,7 +221,8 @@ def arm_table(rows: List[dict], students: Sequence[str]) -> str:
         students (Sequence[str]): The students, in the order of the columns.
 
     Returns:
-        str: The table, then one of paired differences (arm - first arm, same seed).
+        str: The table; PSNR of input and restored images where measured; the paired
+        differences (arm - first arm, same seed).
     """
     by = {(r['set'], r['mode']): r.get('coco/bbox_mAP') for r in rows}
     arms: Dict[str, Dict[Optional[str], str]] = {}
@@ -251,6 +252,20 @@ def arm_table(rows: List[dict], students: Sequence[str]) -> str:
                 text += f' ({(statistics.mean(values) - raw) / lost:+.0%})'
             cells.append(text)
         out.append('| ' + ' | '.join(cells) + ' |')
+    psnr = {(r['set'], r['mode']): (r.get('restoration/input_PSNR'), r.get('restoration/PSNR'))
+            for r in rows if r.get('restoration/PSNR') is not None}
+    if psnr:
+        out += ['', 'PSNR against the clean image, dB (input, then each arm: mean over seeds):',
+                '', '| set | input | ' + ' | '.join(arms) + ' |', '|---|---|' + '---|' * len(arms)]
+        for name in sets:
+            inputs = [v[0] for (n, _), v in psnr.items() if n == name and v[0] is not None]
+            if not inputs:
+                continue
+            cells = [name, f'{inputs[0]:.2f}']
+            for seeds in arms.values():
+                values = [psnr[(name, s)][1] for s in seeds.values() if (name, s) in psnr]
+                cells.append(f'{statistics.mean(values):.2f}' if values else '')
+            out.append('| ' + ' | '.join(cells) + ' |')
     names = list(arms)
     if len(names) > 1:
         ref = arms[names[0]]
