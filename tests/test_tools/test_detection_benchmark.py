@@ -98,8 +98,15 @@ def test_arm_table_gives_mean_sd_recovered_share_and_paired_differences(bench):
     assert '0.620 (+10%)' in haze
     assert '| haze | 12.00 |  |  | 17.25 |' in lines  # PSNR where the run measured it
     paired = lines[lines.index('| set | tuned | released |'):]
-    # tuned - ctrl per seed: 0.06, 0.06, 0.03; released has no seed to pair
-    assert '| haze | 0.050 ± 0.017 (n=3) |  |' in paired
+    # tuned - ctrl per seed: 0.06, 0.06, 0.03; the fixed released model against each
+    # ctrl seed: -0.02, -0.04, -0.03
+    assert '| haze | 0.050 ± 0.017 (n=3) | -0.030 ± 0.010 (n=3) |' in paired
+    # a loss under MIN_LOSS (0.02) has no share: rain lost 0.015
+    rows += [dict(set='rain', mode='raw', **{m: 0.785}),
+             dict(set='rain', mode='released', **{m: 0.70})]
+    rain = next(line for line in bench.arm_table(rows, ['released']).splitlines()
+                if line.startswith('| rain'))
+    assert rain == '| rain | 0.785 | 0.700 (no loss) |'
 
 
 def test_students_are_named_checked_and_finished_runs_reused(bench, tmp_path, capsys):
