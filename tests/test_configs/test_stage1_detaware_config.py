@@ -20,6 +20,18 @@ model = dict(data_preprocessor=dict(pad_size_divisor=32),
 '''
 
 
+def _tiny_detector(tmp_path):
+    """A tiny RTMDet's config file, a checkpoint of its random weights, and the model."""
+    from mmdet.registry import MODELS as DET_MODELS
+    det_cfg = tmp_path / 'tiny_rtmdet.py'
+    det_cfg.write_text(TINY_RTMDET)
+    torch.manual_seed(0)
+    det = DET_MODELS.build(dict(Config.fromfile(str(det_cfg)).model, _scope_='mmdet'))
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save(dict(meta=dict(epoch=1), state_dict=det.state_dict()), ckpt)
+    return det_cfg, ckpt, det
+
+
 def test_config_names_the_demo_detector_and_its_taps(monkeypatch):
     import uniremoval_mm  # noqa: F401
     from uniremoval_mm.models import DetectorFeatureExtractor
@@ -45,16 +57,10 @@ def test_config_names_the_demo_detector_and_its_taps(monkeypatch):
 
 def test_stage1_builds_with_a_tiny_detector_via_cfg_options(tmp_path, monkeypatch):
     from mmagic.registry import MODELS
-    from mmdet.registry import MODELS as DET_MODELS
 
     import uniremoval_mm  # noqa: F401
     from uniremoval_mm.models import DetectorFeatureExtractor, UniRemovalNetT
-    det_cfg = tmp_path / 'tiny_rtmdet.py'
-    det_cfg.write_text(TINY_RTMDET)
-    torch.manual_seed(0)
-    det = DET_MODELS.build(dict(Config.fromfile(str(det_cfg)).model, _scope_='mmdet'))
-    ckpt = tmp_path / 'epoch_1.pth'
-    torch.save(dict(meta=dict(epoch=1), state_dict=det.state_dict()), ckpt)
+    det_cfg, ckpt, det = _tiny_detector(tmp_path)
     monkeypatch.chdir(REPO_ROOT)
     cfg = Config.fromfile(str(CONFIG))
     cfg.merge_from_dict({'model.igcl.extractor.config': str(det_cfg),
@@ -83,7 +89,6 @@ TUNE = REPO_ROOT / 'configs' / 'ablations' / 'stage1_detaware_tune.py'
 def test_detaware_tuning_and_its_control_differ_by_the_detector_views_only(
         tmp_path, monkeypatch):
     from mmagic.registry import MODELS
-    from mmdet.registry import MODELS as DET_MODELS
 
     import uniremoval_mm  # noqa: F401
     monkeypatch.chdir(REPO_ROOT)
@@ -101,12 +106,7 @@ def test_detaware_tuning_and_its_control_differ_by_the_detector_views_only(
     assert tune.train_dataloader == control.train_dataloader
     assert tune.optim_wrapper == control.optim_wrapper and tune.randomness == control.randomness
     # it builds from the released student, with a tiny detector in place of the real one
-    det_cfg = tmp_path / 'tiny_rtmdet.py'
-    det_cfg.write_text(TINY_RTMDET)
-    torch.manual_seed(0)
-    det = DET_MODELS.build(dict(Config.fromfile(str(det_cfg)).model, _scope_='mmdet'))
-    ckpt = tmp_path / 'epoch_1.pth'
-    torch.save(dict(meta=dict(epoch=1), state_dict=det.state_dict()), ckpt)
+    det_cfg, ckpt, det = _tiny_detector(tmp_path)
     tune.merge_from_dict({'model.igcl.extractor.config': str(det_cfg),
                           'model.igcl.extractor.checkpoint': str(ckpt)})
     with DefaultScope.overwrite_default_scope('mmagic'):
