@@ -15,7 +15,7 @@ _base_ = ['../uniremoval_stage1.py']
 
 experiment_name = 'stage1_detaware_tune'
 work_dir = f'./work_dirs/{experiment_name}'
-max_iters = 300
+max_iters = 200
 student_checkpoint = '{{ fileDirname }}/../../checkpoints/uniremoval-net-s_stage1-cpu.pth'
 det_config = 'configs/detection/rtmdet-tiny_demo-shapes.py'
 det_checkpoint = 'work_dirs/rtmdet_demo/epoch_40.pth'
