@@ -1,5 +1,6 @@
 """tools/analysis_tools/detection_benchmark.py: the derived test configs and the table."""
 import json
+from pathlib import Path
 
 import pytest
 from mmengine.config import Config
@@ -32,13 +33,13 @@ def test_derived_config_puts_a_frozen_restorer_with_its_border_in_front(bench, t
     for border in (0, 16):
         path = tmp_path / f'haze_{border}.py'
         path.write_text(bench.derived_config(DET_CONFIG, root, 'haze', net, 'ckpt.pth',
-                                             max_images=7, border=border))
+                                             border=border))
         cfg = Config.fromfile(str(path))
         pre = cfg.model.data_preprocessor
         assert pre.type == 'UniRemovalPreprocessor' and pre.freeze and pre.keep_restored
         assert pre.get('border', 0) == border  # 0 is the pre-processor's own default
         assert cfg.test_dataloader.dataset.ann_file == str(root / 'haze' / 'val.json')
-        assert cfg.test_dataloader.dataset.indices == 7
+        assert cfg.test_dataloader.dataset.get('indices') is None
         metrics = [m['type'] for m in cfg.test_evaluator]
         assert metrics == ['CocoMetric', 'RestorationQualityMetric']
     raw = tmp_path / 'clean_raw.py'
@@ -47,6 +48,38 @@ def test_derived_config_puts_a_frozen_restorer_with_its_border_in_front(bench, t
     assert cfg.model.data_preprocessor.type == 'DetDataPreprocessor'  # raw: no restorer
     with pytest.raises(FileNotFoundError, match='rain'):
         bench.derived_config(DET_CONFIG, root, 'rain', None, None)
+
+
+def test_a_subset_of_images_is_its_own_annotation_file_for_dataset_and_metric(
+        bench, tmp_path, monkeypatch):
+    # the COCO metric scores every image of its ann_file: with the full val.json and a
+    # few images tested, the rest would count as missed detections
+    root = _det_root(tmp_path)
+    coco = dict(images=[dict(id=10 + i, file_name=f'{i}.png', width=9, height=7)
+                        for i in range(5)],
+                annotations=[dict(id=i, image_id=10 + i, category_id=1, bbox=[1, 1, 3, 2],
+                                  area=6, iscrowd=0) for i in range(5)],
+                categories=[dict(id=1, name='disk')])
+    (root / 'haze' / 'val.json').write_text(json.dumps(coco))
+    monkeypatch.chdir(tmp_path)
+    out = Path('cfgs')  # relative, as a --work-dir is: the config must not join it to root
+    for kwargs, ids in ((dict(images=range(3, 5)), [13, 14]), (dict(max_images=2), [10, 11])):
+        path = tmp_path / 'subset.py'
+        path.write_text(bench.derived_config(DET_CONFIG, root, 'haze', None, None,
+                                             subset_dir=out, **kwargs))
+        cfg = Config.fromfile(str(path))
+        ann = cfg.test_dataloader.dataset.ann_file
+        assert cfg.test_evaluator[0]['ann_file'] == ann
+        assert ann.startswith(str(tmp_path / 'cfgs'))
+        sub = json.loads(Path(ann).read_text())
+        assert [im['id'] for im in sub['images']] == ids
+        assert [a['image_id'] for a in sub['annotations']] == ids
+    with pytest.raises(ValueError, match='the file has 5'):
+        bench.derived_config(DET_CONFIG, root, 'haze', None, None, images=range(4, 6),
+                             subset_dir=out)
+    with pytest.raises(ValueError, match='not both'):
+        bench.derived_config(DET_CONFIG, root, 'haze', None, None, max_images=1,
+                             images=range(1), subset_dir=out)
 
 
 def test_table_gives_the_recovered_share_and_skips_sets_with_no_loss(bench):

@@ -5,8 +5,8 @@ Usage:
     python tools/analysis_tools/detection_benchmark.py DET_CONFIG DET_CHECKPOINT
         [--restorer UniRemovalNetS | RESTORATION_CONFIG.py] [--restorer-checkpoint CKPT]
         [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
-        [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N] [--max-images N]
-        [--border PX]
+        [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N]
+        [--max-images N | --images START:STOP] [--border PX]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -18,7 +18,11 @@ fine-tuned detector) is run as it is in mode ``restored``. Prints a markdown tab
 bbox mAP, mAP_50; the share of the mAP lost to the degradation that restoring wins back;
 PSNR of input and restored) and writes ``WORK_DIR/<label>.json`` and ``<label>.md``.
 ``--jobs N`` runs N of them at a time, each with cores / N threads; ``--max-images N``
-tests on the first N val images only (a quick check; mAP is then over those images).
+tests on the first N val images only (a quick check), ``--images START:STOP`` on val
+images START..STOP-1 (in the order of ``val.json``: a tuning split kept apart from the
+images a table reports); either writes the subset's annotations next to the configs, so
+mAP is over those images alone (and not over every image of ``val.json``, which would
+count the ones left out as missed).
 ``--border PX`` gives the pre-processor ``border=PX`` (images mirrored outwards by PX before
 restoring, cropped back after, as ``tools/restore.py`` does by default; 0, the
 pre-processor's default, restores the image as it is).
@@ -79,7 +83,8 @@ def restorer_config(spec: str) -> dict:
 
 def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optional[dict],
                    restorer_checkpoint: Optional[str], max_images: Optional[int] = None,
-                   border: int = 0) -> str:
+                   border: int = 0, images: Optional[range] = None,
+                   subset_dir: Optional[Path] = None) -> str:
     """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``.
 
     Args:
@@ -88,14 +93,21 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
         name (str): ``'clean'`` or a degraded set's folder name.
         restorer (dict, optional): Network config of a frozen restorer put in front.
         restorer_checkpoint (str, optional): Its weights.
-        max_images (int, optional): Test on the first N images only.
+        max_images (int, optional): Test on the first N images only (``images=range(N)``).
         border (int): The pre-processor's mirrored margin (with a restorer). Defaults to 0.
+        images (range, optional): Test on these positions of the set's ``val.json`` only:
+            their annotations are written to ``subset_dir`` and both the dataset and
+            the COCO metric read that file. Defaults to None (every image).
+        subset_dir (Path, optional): Where a subset's annotations go. Required with
+            ``images`` or ``max_images``.
 
     Returns:
         str: Config text.
 
     Raises:
         FileNotFoundError: If the set's annotations or images are missing.
+        ValueError: If both ``max_images`` and ``images`` are given, or the subset is
+            empty or beyond the set.
     """
     root = data_root.resolve()
     ann, img = (root / 'val.json', root / 'val') if name == 'clean' else (
@@ -103,11 +115,21 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
     for path in (ann, img):
         if not path.exists():
             raise FileNotFoundError(f'{path} not found (make it with make_degraded_coco.py)')
+    if max_images is not None:
+        if images is not None:
+            raise ValueError('give max_images or images, not both')
+        images = range(max_images)
+    if images is not None:
+        if subset_dir is None:
+            raise ValueError('a subset of images needs subset_dir for its annotations')
+        sub = f'{name}_val_{images.start}-{images.stop}.json'
+        ann = subset_annotations(ann, images, subset_dir.resolve() / sub)  # not under root
     lines = [f'_base_ = {str(det_config.resolve())!r}',
              'test_dataloader = dict(dataset=dict(',
              f'    data_root={str(root) + "/"!r}, ann_file={str(ann)!r},',
              f'    data_prefix=dict(img={str(img) + "/"!r}),',
-             f'    indices={max_images!r}))']
+             '    indices=None))']  # (a subset is its own ann_file; this line keeps the
+    # text of configs written before, so --reuse still finds their runs)
     metrics = [dict(type='CocoMetric', ann_file=str(ann), metric='bbox', format_only=False)]
     scored = name != 'clean'  # PSNR / SSIM against the clean images
     if restorer is not None:
@@ -122,6 +144,34 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
         metrics.append(dict(type='RestorationQualityMetric', ref_dir=str(root / 'val')))
     lines.append(f'test_evaluator = {metrics!r}')
     return '\n'.join(lines) + '\n'
+
+
+def subset_annotations(ann: Path, images: range, out: Path) -> Path:
+    """Write the COCO annotations of the images at ``images`` positions of ``ann``.
+
+    Args:
+        ann (Path): A COCO json (its ``images`` in the order the dataset reads them).
+        images (range): Positions to keep.
+        out (Path): The file to write (its folder is made).
+
+    Returns:
+        Path: ``out``.
+
+    Raises:
+        ValueError: If the range is empty or reaches past the file's images.
+    """
+    coco = json.loads(ann.read_text())
+    n = len(coco['images'])
+    if len(images) == 0 or images.start < 0 or images.stop > n:
+        raise ValueError(f'{ann}: images {images.start}:{images.stop} asked, the file has '
+                         f'{n} (positions 0:{n})')
+    keep = coco['images'][images.start:images.stop]
+    ids = {im['id'] for im in keep}
+    coco.update(images=keep, annotations=[a for a in coco['annotations']
+                                          if a['image_id'] in ids])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(coco))
+    return out
 
 
 def _has_preprocessor(det_config: Path) -> bool:
@@ -315,6 +365,8 @@ def main(argv=None) -> int:
     parser.add_argument('--work-dir', type=Path, default=Path('work_dirs/detection_benchmark'))
     parser.add_argument('--jobs', type=int, default=1, help='test runs at a time')
     parser.add_argument('--max-images', type=int, help='only the first N val images')
+    parser.add_argument('--images', metavar='START:STOP',
+                        help='only val images START..STOP-1 (a tuning split)')
     parser.add_argument('--border', type=int, default=0,
                         help='mirrored margin of the restorer, in pixels (default 0)')
     parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
@@ -329,6 +381,14 @@ def main(argv=None) -> int:
         parser.error(f'--jobs must be >= 1, got {args.jobs}')
     if args.max_images is not None and args.max_images < 1:
         parser.error(f'--max-images must be >= 1, got {args.max_images}')
+    images = None
+    if args.images is not None:
+        start, sep, stop = args.images.partition(':')
+        if args.max_images is not None:
+            parser.error('--images and --max-images: give one')
+        if not (sep and start.isdigit() and stop.isdigit() and int(start) < int(stop)):
+            parser.error(f'--images {args.images!r}: expected START:STOP, 0 <= START < STOP')
+        images = range(int(start), int(stop))
     if args.border < 0:
         parser.error(f'--border must be >= 0, got {args.border}')
     builtin = _has_preprocessor(args.config)
@@ -370,8 +430,8 @@ def main(argv=None) -> int:
                     cfg.write_text(derived_config(
                         args.config, args.data_root, name,
                         restorer if mode == 'restored' else None, ckpt,
-                        args.max_images, args.border))
-                except FileNotFoundError as e:
+                        args.max_images, args.border, images, args.work_dir / 'configs'))
+                except (FileNotFoundError, ValueError) as e:
                     print(f'detection_benchmark: {e}', file=sys.stderr)
                     return 1
                 runs.append((name, student, cfg, args.work_dir / run))
