@@ -3,7 +3,6 @@ import copy
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmagic.models.base_models import BaseEditModel
 from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
@@ -12,11 +11,11 @@ from torch import Tensor
 from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
 from ..students.fused import fuse_restorer
-from .utils import load_student, sample_types
+from .utils import StudentEditModel, sample_types
 
 
 @MODELS.register_module()
-class UniRemovalCalibrator(BaseEditModel):
+class UniRemovalCalibrator(StudentEditModel):
     """Calibrate the stage-1 student's outputs to real clean photos, without pairs.
 
     A batch mixes real degraded photos (``degradation_type`` = their kind) and real
@@ -98,14 +97,12 @@ class UniRemovalCalibrator(BaseEditModel):
         if disc_steps < 1 or disc_init_steps < 0:
             raise ValueError(f'model.disc_steps must be >= 1 and model.disc_init_steps >= 0, '
                              f'got {disc_steps} and {disc_init_steps}')
-        super().__init__(generator=generator, pixel_loss=content_loss or dict(type='L1Loss'),
+        super().__init__(generator, content_loss, init_checkpoint,
+                         'stage 2 starts from a stage-1 checkpoint: train stage 1 first, '
+                         'or point it at one',
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
-        self.use_content_loss = content_loss is not None
-        if init_checkpoint is not None:
-            load_student(self.generator, init_checkpoint,
-                         'stage 2 starts from a stage-1 checkpoint: train stage 1 first, '
-                         'or point it at one')
+        self.use_content_loss = self.use_pixel_loss
         # G₀: the stage-1 student, frozen (gradients still flow to nothing: it only
         # gives targets, computed under no_grad)
         self.reference = build_frozen(copy.deepcopy(self.generator))

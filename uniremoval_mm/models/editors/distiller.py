@@ -3,14 +3,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmagic.models.base_models import BaseEditModel
 from mmagic.registry import MODELS
 from mmengine.logging import print_log
 from torch import Tensor, nn
 
 from ...utils.constants import DEGRADATION_TYPES
 from ...utils.teacher_configs import resolve_teachers
-from .utils import load_student, sample_types
+from .utils import StudentEditModel, sample_types
 
 
 def _standardise(x: Tensor) -> Tensor:
@@ -39,7 +38,7 @@ def _fill_frozen(module: nn.Module, state: dict, prefix: str, *args) -> None:
 
 
 @MODELS.register_module()
-class UniRemovalDistiller(BaseEditModel):
+class UniRemovalDistiller(StudentEditModel):
     """One student learns every degradation from frozen specialist teachers.
 
     A batch mixes degradations; each sample is routed to the teacher of its
@@ -192,13 +191,10 @@ class UniRemovalDistiller(BaseEditModel):
                     raise ValueError(
                         f'model.{field}.{kind}: {kind!r} is not a degradation type '
                         f'(model.degradation_types: {list(self.degradation_types)})')
-        super().__init__(generator=generator, pixel_loss=pixel_loss or dict(type='L1Loss'),
+        super().__init__(generator, pixel_loss, init_checkpoint,
+                         'the student to start from: a released file or a stage-1 run',
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
-        self.use_pixel_loss = pixel_loss is not None
-        if init_checkpoint is not None:
-            load_student(self.generator, init_checkpoint,
-                         'the student to start from: a released file or a stage-1 run')
         # per element: the reliability weights and the bound are applied here
         self.distill_loss = (MODELS.build(dict(distill_loss, reduction='none'))
                              if distill_loss is not None else None)

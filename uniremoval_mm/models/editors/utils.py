@@ -1,6 +1,7 @@
 """What the stage-1 and stage-2 editors share."""
 from typing import List, Optional
 
+from mmagic.models.base_models import BaseEditModel
 from torch import nn
 
 from ...utils.checkpoint import latest_checkpoint, load_weights
@@ -24,6 +25,37 @@ def load_student(generator: nn.Module, checkpoint: str, why: str) -> None:
     if missing_local_checkpoint(checkpoint):
         raise FileNotFoundError(f'model.init_checkpoint: {checkpoint} not found ({why})')
     load_weights(generator, checkpoint)
+
+
+class StudentEditModel(BaseEditModel):
+    """mmagic's ``BaseEditModel`` for a student with an optional pixel loss and start.
+
+    mmagic builds ``pixel_loss`` unconditionally, so a None loss is built as a
+    placeholder (``L1Loss``) and ``use_pixel_loss`` says whether to use it. The student
+    (``generator``) is then loaded from ``init_checkpoint`` where one is given.
+
+    Args:
+        generator (dict): The student's config.
+        pixel_loss (dict, optional): The loss built as ``self.pixel_loss``; None for
+            none.
+        init_checkpoint (str, optional): What the student starts from (see
+            :func:`load_student`); None keeps its initialisation.
+        start_hint (str): What the start is for, said in the error when
+            ``init_checkpoint`` is missing.
+        **kwargs: ``train_cfg``, ``test_cfg``, ``init_cfg`` and ``data_preprocessor``
+            of ``BaseEditModel``.
+
+    Raises:
+        FileNotFoundError: If ``init_checkpoint`` is a local path that does not exist.
+    """
+
+    def __init__(self, generator: dict, pixel_loss: Optional[dict],
+                 init_checkpoint: Optional[str], start_hint: str, **kwargs) -> None:
+        super().__init__(generator=generator, pixel_loss=pixel_loss or dict(type='L1Loss'),
+                         **kwargs)
+        self.use_pixel_loss = pixel_loss is not None
+        if init_checkpoint is not None:
+            load_student(self.generator, init_checkpoint, start_hint)
 
 
 def sample_types(data_samples, key: str, n: int) -> List[Optional[str]]:

@@ -1,0 +1,35 @@
+"""What the stage-1 and stage-2 editors share: the student, its optional loss and start."""
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+import uniremoval_mm  # noqa: F401
+from uniremoval_mm.models.editors.utils import StudentEditModel
+from ...helpers import EDITOR_PREPROCESSOR, TINY_STUDENT, save_stage1_checkpoint
+
+
+def _editor(**kwargs) -> StudentEditModel:
+    args = dict(generator=TINY_STUDENT, pixel_loss=dict(type='L1Loss'), init_checkpoint=None,
+                start_hint='a test start', data_preprocessor=EDITOR_PREPROCESSOR)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        return StudentEditModel(**dict(args, **kwargs))
+
+
+def test_a_missing_pixel_loss_is_a_placeholder_marked_unused():
+    assert _editor().use_pixel_loss
+    editor = _editor(pixel_loss=None)
+    assert not editor.use_pixel_loss
+    assert type(editor.pixel_loss).__name__ == 'L1Loss'
+
+
+def test_the_student_starts_from_the_checkpoint(tmp_path):
+    source = _editor().generator
+    with torch.no_grad():
+        for p in source.parameters():
+            p.add_(1.0)
+    ckpt = save_stage1_checkpoint(source, tmp_path / 'iter_1.pth')
+    editor = _editor(init_checkpoint=str(ckpt))
+    for k, v in editor.generator.state_dict().items():
+        torch.testing.assert_close(v, source.state_dict()[k])
+    with pytest.raises(FileNotFoundError, match=r'nope.pth not found \(a test start\)'):
+        _editor(init_checkpoint=str(tmp_path / 'nope.pth'))
