@@ -16,14 +16,14 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import ImgDataPreprocessor
-from torch import Tensor, nn
+from torch import Tensor
 
 from ...utils.checkpoint import load_weights
+from ..utils import FrozenModule, freeze
 
 TAP_PATTERN = re.compile(r'^(backbone|neck)\.(\d+)$')
 #: Keyword arguments of ``remap_state_dict`` for an mmdet checkpoint: take its
@@ -47,7 +47,7 @@ def _detector_cfg(config: Union[str, dict]) -> dict:
 
 
 @MODELS.register_module()
-class DetectorFeatureExtractor(nn.Module):
+class DetectorFeatureExtractor(FrozenModule):
     """The frozen backbone (and neck) of an MMDetection detector, as a feature extractor.
 
     Images come in restorer space (RGB in [0, 1], (N, 3, H, W), any size) and are
@@ -61,10 +61,10 @@ class DetectorFeatureExtractor(nn.Module):
 
     Every parameter is frozen (``requires_grad`` False) and the module stays in eval
     mode whatever ``train()`` is called with (BatchNorm statistics never change). It is a
-    plain ``nn.Module``, so a parent's ``BaseModule.init_weights()`` does not recurse into
-    the detector (its ``init_cfg`` would overwrite the checkpoint). Autograd is left on:
-    gradients flow through the detector to the input (the restorer's output), never into
-    the detector.
+    plain ``nn.Module`` (a :class:`~uniremoval_mm.models.utils.FrozenModule`), so a
+    parent's ``BaseModule.init_weights()`` does not recurse into the detector (its
+    ``init_cfg`` would overwrite the checkpoint). Autograd is left on: gradients flow
+    through the detector to the input (the restorer's output), never into the detector.
 
     Args:
         config (str | dict): The detector: an mmdet config file, an ``mmdet::`` path,
@@ -138,19 +138,7 @@ class DetectorFeatureExtractor(nn.Module):
                              torch.ones(1, 1, 1), persistent=False)
         self.pad_size_divisor = int(pre.pad_size_divisor)
         self.pad_value = float(pre.pad_value)
-        set_requires_grad(self, False)
-        super().train(False)
-
-    def train(self, mode: bool = True) -> 'DetectorFeatureExtractor':
-        """Stay in eval mode: the detector's BN statistics and dropout never change.
-
-        Args:
-            mode (bool): Ignored.
-
-        Returns:
-            DetectorFeatureExtractor: self.
-        """
-        return super().train(False)
+        freeze(self)
 
     def preprocess(self, x: Tensor) -> Tensor:
         """Restorer-space images to the detector's input, as its data_preprocessor does.

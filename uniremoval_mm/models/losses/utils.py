@@ -1,11 +1,11 @@
 """What the contrastive losses share."""
 from typing import Optional, Union
 
-from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from torch import nn
 
 from ..teachers.frozen_teacher import FrozenTeacher
+from ..utils import freeze
 
 
 def build_frozen(module: Union[dict, nn.Module, None]) -> Optional[nn.Module]:
@@ -32,8 +32,7 @@ def build_frozen(module: Union[dict, nn.Module, None]) -> Optional[nn.Module]:
         return None
     if isinstance(module, dict):
         module = MODELS.build(module if '_scope_' in module else dict(module, _scope_='mmagic'))
-    set_requires_grad(module, False)
     for m in module.modules():
         if isinstance(m, FrozenTeacher):
             m.input_grad = True
-    return module.eval()
+    return freeze(module)

@@ -3,16 +3,16 @@ import inspect
 from typing import Dict, Optional, Tuple, Union
 
 import torch
-from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
-from torch import Tensor, nn
+from torch import Tensor
 
 from ...utils.checkpoint import load_weights
 from ...utils.network_configs import network_cfg
+from ..utils import FrozenModule, freeze
 
 
 @MODELS.register_module()
-class FrozenTeacher(nn.Module):
+class FrozenTeacher(FrozenModule):
     """A specialist restoration network used as a frozen teacher.
 
     It builds the network from a config, loads a checkpoint (path or URL) with
@@ -62,21 +62,9 @@ class FrozenTeacher(nn.Module):
         self.input_grad = input_grad
         if checkpoint is not None:
             load_weights(self.model, checkpoint, converter, strict, trusted, sha256)
-        set_requires_grad(self.model, False)
         self._takes_features = 'return_features' in inspect.signature(
             self.model.forward).parameters
-        super().train(False)
-
-    def train(self, mode: bool = True) -> 'FrozenTeacher':
-        """Stay in eval mode: a frozen teacher's BN statistics and dropout never change.
-
-        Args:
-            mode (bool): Ignored.
-
-        Returns:
-            FrozenTeacher: self.
-        """
-        return super().train(False)
+        freeze(self)
 
     @property
     def has_features(self) -> bool:
