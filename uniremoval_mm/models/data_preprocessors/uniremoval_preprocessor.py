@@ -1,11 +1,10 @@
 """UniRemovalPreprocessor: restore every image before any MMDetection detector sees it."""
 import copy
 from functools import lru_cache, partial
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmagic.models.utils import set_requires_grad
 from mmdet.models.data_preprocessors import DetDataPreprocessor
 from mmdet.registry import MODELS
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -14,6 +13,8 @@ from torch import Tensor
 from ...utils.checkpoint import load_weights
 from ...utils.config_checks import check_preprocessor_normalisation
 from ..students.fused import fuse_restorer
+from ..utils import FrozenPartsMixin
+from ..utils import freeze as _freeze  # the argument ``freeze`` is a flag
 
 TRAIN_MODES = ('restored', 'raw', 'both')
 RESTORER_DTYPES = ('auto', 'float32', 'bfloat16')
@@ -21,7 +22,7 @@ REG_LOSS = 'restorer.loss_reg'
 
 
 @MODELS.register_module()
-class UniRemovalPreprocessor(DetDataPreprocessor):
+class UniRemovalPreprocessor(FrozenPartsMixin, DetDataPreprocessor):
     """mmdet's ``DetDataPreprocessor`` with a restorer in front, in train, val and test.
 
     Each raw image (uint8, in the pipeline's channel order) is turned into RGB in
@@ -151,21 +152,9 @@ class UniRemovalPreprocessor(DetDataPreprocessor):
         self.restorer_init = _freeze(copy.deepcopy(self.restorer)) if reg_weight > 0 else None
         self._pending_losses: Dict[str, Tensor] = {}
 
-    def train(self, mode: bool = True) -> 'UniRemovalPreprocessor':
-        """Set the mode; a frozen restorer (and the regulariser's copy) stays in eval.
-
-        Args:
-            mode (bool): Training mode.
-
-        Returns:
-            UniRemovalPreprocessor: self.
-        """
-        super().train(mode)
-        if self.freeze:
-            self.restorer.eval()
-        if self.restorer_init is not None:
-            self.restorer_init.eval()
-        return self
+    def _frozen_parts(self) -> Tuple[Optional[torch.nn.Module], ...]:
+        """A frozen restorer (and the regulariser's copy) stays in eval mode."""
+        return (self.restorer if self.freeze else None, self.restorer_init)
 
     def _run(self, net: torch.nn.Module, x: Tensor) -> Tensor:
         """``net`` on one (1, 3, H, W) RGB [0, 1] image: float32 (or ``restorer_dtype``
@@ -354,11 +343,6 @@ def _cpu_bf16() -> bool:
 
 def _has_fused_form(net: torch.nn.Module) -> bool:
     return fuse_restorer(net) is not net
-
-
-def _freeze(module: torch.nn.Module) -> torch.nn.Module:
-    set_requires_grad(module, False)
-    return module.eval()
 
 
 def _check_tile(tile: Optional[dict]) -> Optional[dict]:

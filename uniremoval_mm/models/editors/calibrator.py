@@ -1,21 +1,22 @@
 """Stage 2: output distribution calibration on unpaired real photos (GAN + CGCL)."""
 import copy
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
 from mmengine.optim import OptimWrapperDict
-from torch import Tensor
+from torch import Tensor, nn
 
 from ...utils.constants import DEGRADATION_TYPES
 from ..losses.utils import build_frozen
 from ..students.fused import fuse_restorer
+from ..utils import FrozenPartsMixin
 from .utils import StudentEditModel, sample_types
 
 
 @MODELS.register_module()
-class UniRemovalCalibrator(StudentEditModel):
+class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
     """Calibrate the stage-1 student's outputs to real clean photos, without pairs.
 
     A batch mixes real degraded photos (``degradation_type`` = their kind) and real
@@ -137,18 +138,9 @@ class UniRemovalCalibrator(StudentEditModel):
         if hasattr(self.discriminator, 'init_weights'):
             self.discriminator.init_weights()
 
-    def train(self, mode: bool = True) -> 'UniRemovalCalibrator':
-        """Set the mode; the stage-1 reference stays in eval mode.
-
-        Args:
-            mode (bool): Training mode.
-
-        Returns:
-            UniRemovalCalibrator: self.
-        """
-        super().train(mode)
-        self.reference.eval()
-        return self
+    def _frozen_parts(self) -> Tuple[nn.Module]:
+        """The stage-1 reference stays in eval mode."""
+        return (self.reference, )
 
     @torch.no_grad()
     def _stage1(self, inputs: Tensor) -> Tensor:

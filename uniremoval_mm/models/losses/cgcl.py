@@ -7,13 +7,14 @@ embedding is a hand-made statistic, the live discriminator's pooled features, or
 encoder's.
 Formulas, symbols and reasons: ``docs/method.md``.
 """
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
+from ..utils import FrozenPartsMixin
 from .igcl import image_view
 from .utils import build_frozen
 
@@ -53,7 +54,7 @@ def degradation_descriptor(x: Tensor, patch: int = 7) -> Tensor:
 
 
 @MODELS.register_module()
-class CGCLLoss(nn.Module):
+class CGCLLoss(FrozenPartsMixin, nn.Module):
     """Cluster-grained contrastive loss with an EMA prototype memory bank.
 
     With ``e = embed(ŷ)`` (standardised by running statistics of the real photos, unit
@@ -148,19 +149,10 @@ class CGCLLoss(nn.Module):
         self.register_buffer('stat_var', torch.ones(dim))
         self.register_buffer('stat_seen', torch.zeros((), dtype=torch.bool))
 
-    def train(self, mode: bool = True) -> 'CGCLLoss':
-        """Keep a frozen encoder in eval mode.
-
-        Args:
-            mode (bool): Training mode of the loss (updates the memory bank).
-
-        Returns:
-            CGCLLoss: self.
-        """
-        super().train(mode)
-        if self.encoder is not None:
-            self.encoder.eval()
-        return self
+    def _frozen_parts(self) -> Tuple[Optional[nn.Module]]:
+        """A frozen encoder stays in eval mode; the loss's own mode (in training it
+        updates the memory bank) follows ``train()``."""
+        return (self.encoder, )
 
     def _raw(self, x: Tensor, network: Optional[nn.Module]) -> Tensor:
         if self.embedding == 'stats':

@@ -6,13 +6,14 @@ input, and the other samples' inputs in the batch), in several views: image spac
 (pixels, gradients, frequency amplitude) and a hierarchy of features. Formulas, symbols
 and reasons: ``docs/method.md``.
 """
-from typing import Hashable, List, Optional, Sequence, Union
+from typing import Hashable, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmagic.registry import MODELS
 from torch import Tensor, nn
 
+from ..utils import FrozenPartsMixin
 from .utils import build_frozen
 
 IMAGE_VIEWS = ('pixel', 'gradient', 'fft')
@@ -89,7 +90,7 @@ def batch_negative_indices(n: int,
 
 
 @MODELS.register_module()
-class IGCLLoss(nn.Module):
+class IGCLLoss(FrozenPartsMixin, nn.Module):
     """Instance-grained contrastive loss.
 
     For sample ``i`` and view ``l`` (image views, then extractor layers) with weight
@@ -197,19 +198,9 @@ class IGCLLoss(nn.Module):
         self.loss_weight = loss_weight
         self.reduction = reduction
 
-    def train(self, mode: bool = True) -> 'IGCLLoss':
-        """Keep the extractor frozen in eval mode.
-
-        Args:
-            mode (bool): Training mode of the loss itself.
-
-        Returns:
-            IGCLLoss: self.
-        """
-        super().train(mode)
-        if self.extractor is not None:
-            self.extractor.eval()
-        return self
+    def _frozen_parts(self) -> Tuple[Optional[nn.Module]]:
+        """The frozen extractor stays in eval mode, whatever the loss's own mode."""
+        return (self.extractor, )
 
     def _features(self, x: Tensor, grad: bool) -> List[Tensor]:
         feats = [image_view(x, v) for v in self.views]
