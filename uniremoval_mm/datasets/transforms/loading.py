@@ -42,12 +42,43 @@ def _check_args(owner: str, color_type: str, on_error: str, max_pixels) -> None:
         raise ValueError(f'{owner}.max_pixels must be >= 1 or None, got {max_pixels}')
 
 
-def _skip(owner: str, error: Exception) -> None:
-    print_log(f'{owner}: skipped {error}', logger='current', level=logging.WARNING)
+class _OnErrorMixin:
+    """What both checked loaders do with a bad file, by their ``on_error``.
+
+    ``'raise'`` lets the :class:`ImageFileError` (``path: problem``) through; ``'skip'``
+    logs it as one warning line and drops the sample (the transform returns None).
+    List the mixin before the host loader; the loading itself is ``_load``.
+    """
+
+    on_error: str
+
+    def transform(self, results: dict) -> Optional[dict]:
+        """Load the image (see the class), or skip a bad file by ``on_error``.
+
+        Args:
+            results (dict): The pipeline's results.
+
+        Returns:
+            dict | None: The results with the image, or None for a skipped bad file.
+
+        Raises:
+            ImageFileError: ``path: problem``, with ``on_error='raise'``.
+        """
+        try:
+            return self._load(results)
+        except ImageFileError as e:
+            if self.on_error == 'raise':
+                raise
+            print_log(f'{type(self).__name__}: skipped {e}', logger='current',
+                      level=logging.WARNING)
+            return None
+
+    def _load(self, results: dict) -> dict:
+        raise NotImplementedError
 
 
 @EDIT_TRANSFORMS.register_module()
-class LoadImageChecked(EditLoadImageFromFile):
+class LoadImageChecked(_OnErrorMixin, EditLoadImageFromFile):
     """mmagic's ``LoadImageFromFile``, decoding by content with one-line errors.
 
     A drop-in replacement (same keys, same output for ordinary 8-bit files) built on
@@ -93,25 +124,10 @@ class LoadImageChecked(EditLoadImageFromFile):
         self.on_error = on_error
         self.max_pixels = max_pixels
 
-    def transform(self, results: dict) -> Optional[dict]:
-        """Load ``results[f'{key}_path']`` (one path or a list of frames).
-
-        Args:
-            results (dict): The pipeline's results.
-
-        Returns:
-            dict | None: The results with the image, or None for a skipped bad file.
-
-        Raises:
-            ImageFileError: ``path: problem``, with ``on_error='raise'``.
-        """
-        try:
-            return super().transform(results)
-        except ImageFileError as e:
-            if self.on_error == 'raise':
-                raise
-            _skip(type(self).__name__, e)
-            return None
+    def _load(self, results: dict) -> dict:
+        """Load ``results[f'{key}_path']`` (one path or a list of frames), as mmagic's
+        loader does, through :meth:`_load_image`."""
+        return EditLoadImageFromFile.transform(self, results)
 
     def _load_image(self, filename: str) -> np.ndarray:
         if self.file_backend is None:
@@ -129,7 +145,7 @@ class LoadImageChecked(EditLoadImageFromFile):
 
 
 @DET_TRANSFORMS.register_module()
-class LoadDetImageChecked(CvLoadImageFromFile):
+class LoadDetImageChecked(_OnErrorMixin, CvLoadImageFromFile):
     """mmdet's ``LoadImageFromFile`` (mmcv's), decoding by content with one-line errors.
 
     As :class:`LoadImageChecked`, for detection pipelines (``img_path`` → ``img``, BGR,
@@ -171,34 +187,17 @@ class LoadDetImageChecked(CvLoadImageFromFile):
         self.max_pixels = max_pixels
         self.check_size = check_size
 
-    def transform(self, results: dict) -> Optional[dict]:
-        """Load ``results['img_path']``.
-
-        Args:
-            results (dict): The pipeline's results.
-
-        Returns:
-            dict | None: The results with ``img``, ``img_shape`` and ``ori_shape``, or
-            None for a skipped bad file.
-
-        Raises:
-            ImageFileError: ``path: problem``, with ``on_error='raise'``.
-        """
+    def _load(self, results: dict) -> dict:
+        """Load ``results['img_path']`` into ``img``, ``img_shape`` and ``ori_shape``."""
         filename = str(results['img_path'])
-        try:
-            rgb = _decode(filename, _get(filename, self.backend_args), self.max_pixels)
-            h, w = rgb.shape[:2]
-            want = results.get('height'), results.get('width')
-            if self.check_size and None not in want and (h, w) != tuple(want):
-                hint = (' (width and height swapped: an EXIF-rotated photo annotated on '
-                        'its stored pixels?)' if (w, h) == tuple(want) else '')
-                raise ImageFileError(f'{filename}: is {w}x{h}, the annotation file says '
-                                     f'{want[1]}x{want[0]}{hint}')
-        except ImageFileError as e:
-            if self.on_error == 'raise':
-                raise
-            _skip(type(self).__name__, e)
-            return None
+        rgb = _decode(filename, _get(filename, self.backend_args), self.max_pixels)
+        h, w = rgb.shape[:2]
+        want = results.get('height'), results.get('width')
+        if self.check_size and None not in want and (h, w) != tuple(want):
+            hint = (' (width and height swapped: an EXIF-rotated photo annotated on '
+                    'its stored pixels?)' if (w, h) == tuple(want) else '')
+            raise ImageFileError(f'{filename}: is {w}x{h}, the annotation file says '
+                                 f'{want[1]}x{want[0]}{hint}')
         img = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if self.color_type == 'grayscale' \
             else np.ascontiguousarray(rgb[..., ::-1])
         if self.to_float32:
