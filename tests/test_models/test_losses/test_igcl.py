@@ -13,18 +13,37 @@ def _triplet(n=4, shape=(3, 19, 23), seed=0):
     return clean, degraded
 
 
-@pytest.mark.parametrize('mode', ['ratio', 'infonce'])
+@pytest.mark.parametrize('mode', ['ratio', 'infonce', 'distance'])
 def test_closer_to_the_positive_is_cheaper(mode):
     clean, degraded = _triplet()
     loss = IGCLLoss(mode=mode)
     near_pos = loss(clean + 0.01, clean, degraded)
     near_neg = loss(degraded + 0.01, clean, degraded)
     assert near_pos < near_neg
-    if mode == 'ratio':
+    if mode != 'infonce':
         assert loss(clean, clean, degraded) == 0
 
 
-@pytest.mark.parametrize('mode', ['ratio', 'infonce'])
+def test_distance_mode_scales_each_view_by_the_batch_travel_and_weighs_far_samples_most():
+    clean, degraded = _triplet(n=3, shape=(3, 11, 13))
+    anchor = (clean + degraded) / 2
+    loss = IGCLLoss(views=('pixel', ), mode='distance', reduction='none')
+    travel = (clean - degraded).abs().mean()
+    expected = (anchor - clean).abs().mean((1, 2, 3)) / travel
+    assert torch.allclose(loss(anchor, clean, degraded), expected, rtol=1e-5)
+    # the same anchor error costs the same whatever the sample's own distance to its
+    # input ('ratio' divides by it)
+    far = degraded.clone()
+    far[0] = (degraded[0] + 0.5).clamp(0, 1)
+    anchor = clean + 0.02
+    ratio = IGCLLoss(views=('pixel', ), mode='ratio', batch_negative_weight=0,
+                     reduction='none')
+    assert ratio(anchor, clean, far)[0] < ratio(anchor, clean, far)[1]
+    dist = loss(anchor, clean, far)
+    assert torch.allclose(dist[0], dist[1])
+
+
+@pytest.mark.parametrize('mode', ['ratio', 'infonce', 'distance'])
 def test_only_the_anchor_learns_and_descent_moves_it_to_the_positive(mode):
     clean, degraded = _triplet()
     positive = clean.clone().requires_grad_()

@@ -106,6 +106,11 @@ class IGCLLoss(FrozenPartsMixin, nn.Module):
       ``L_i = Σ_l w_l · pos / ((1 - β)·neg_own + β·neg_batch + γ·travel + ε)``
       (``neg_own`` alone where ``J_i`` is empty or ``β = 0``)
     - ``'infonce'``: ``L_i = Σ_l w_l · -log softmax(-[pos, neg_own, neg_batch_j...] / τ)[0]``
+    - ``'distance'``: ``L_i = Σ_l w_l · pos / (mean_j travel_j + ε)``: no negatives,
+      a feature-matching (perceptual) loss with each view scaled by how far the batch's
+      inputs lie from their positives there, so taps of any scale weigh by ``w_l``. Unlike
+      ``'ratio'``, a sample far from its positive (heavy haze) is not divided down by its
+      own distance: it pulls hardest.
 
     The floor ``γ·travel`` keeps the ratio bounded where the anchor sits on its own
     negative (an identity-initialised student with ``β = 0`` or a batch of one: without
@@ -132,7 +137,8 @@ class IGCLLoss(FrozenPartsMixin, nn.Module):
         layer_weights (Sequence[float], optional): One weight per layer. Defaults to
             ``1 / 2**(L-1-k)``: deeper layers weigh more, as in the precursor's VGG
             weights (1/32 ... 1).
-        mode (str): ``'ratio'`` or ``'infonce'``. Defaults to ``'ratio'``.
+        mode (str): ``'ratio'``, ``'infonce'`` or ``'distance'`` (no negatives).
+            Defaults to ``'ratio'``.
         batch_negative_weight (float): β, the share of other samples' inputs among the
             negatives (``'ratio'`` only; 0 uses the own input only). Defaults to 0.5.
         max_batch_negatives (int): M, other samples used per anchor (the nearest before it,
@@ -165,8 +171,8 @@ class IGCLLoss(FrozenPartsMixin, nn.Module):
         for v in views:
             if v not in IMAGE_VIEWS:
                 raise ValueError(f'unknown view {v!r}; choose from {IMAGE_VIEWS}')
-        if mode not in ('ratio', 'infonce'):
-            raise ValueError(f"mode must be 'ratio' or 'infonce', got {mode!r}")
+        if mode not in ('ratio', 'infonce', 'distance'):
+            raise ValueError(f"mode must be 'ratio', 'infonce' or 'distance', got {mode!r}")
         if reduction not in ('mean', 'sum', 'none'):
             raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         if (not 0 <= batch_negative_weight <= 1 or temperature <= 0 or max_batch_negatives < 0
@@ -295,6 +301,8 @@ class IGCLLoss(FrozenPartsMixin, nn.Module):
                     neg = torch.where(count > 0, (1 - self.beta) * own + self.beta * mean, own)
                 floor = self.ratio_floor * _l1(p, x)
                 per_sample = per_sample + w * pos / (neg + floor + self.eps)
+            elif self.mode == 'distance':
+                per_sample = per_sample + w * pos / (_l1(p, x).mean() + self.eps)
             else:
                 logits = -torch.stack([pos, own, *batch], dim=1) / self.temperature
                 if k:
