@@ -115,3 +115,20 @@ def test_detaware_tuning_and_its_control_differ_by_the_detector_views_only(
     for k, v in released['state_dict'].items():
         torch.testing.assert_close(model.generator.state_dict()[k], v.float())
     assert not model.teachers  # ground truth, image views and the detector only
+
+
+def test_the_long_tuning_is_the_tuning_with_400_iterations_and_so_is_its_control(
+        monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
+    tune, long = (Config.fromfile(str(TUNE.parent / f'{name}.py'))
+                  for name in ('stage1_detaware_tune', 'stage1_detaware_tune_long'))
+    # what the measured runs set with --cfg-options (docs/detection.md)
+    tune.merge_from_dict({'max_iters': 400, 'train_cfg.max_iters': 400,
+                          'train_cfg.val_interval': 400, 'param_scheduler.T_max': 400,
+                          'default_hooks.checkpoint.interval': 400})
+    for key in ('model', 'train_dataloader', 'optim_wrapper', 'param_scheduler',
+                'train_cfg', 'default_hooks', 'randomness', 'max_iters'):
+        assert tune[key] == long[key], key
+    control = Config.fromfile(str(TUNE.parent / 'stage1_detaware_tune_long_control.py'))
+    assert control.train_cfg == long.train_cfg and control.param_scheduler == long.param_scheduler
+    assert control.model.igcl.extractor is None and long.model.igcl.extractor is not None
