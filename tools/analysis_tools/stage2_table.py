@@ -111,6 +111,14 @@ def _fmt(values: List[float], digits: int = 2) -> str:
     return f'{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}'
 
 
+def _paired(runs: Dict[str, Dict[str, float]], ref: Dict[str, Dict[str, float]],
+            key: str) -> str:
+    """``runs − ref`` on ``key`` over the seeds both have, as ``mean ± sd (n=N)``."""
+    d = [runs[s][key] - ref[s][key] for s in sorted(runs, key=int)
+         if s in ref and key in runs[s] and key in ref[s]]
+    return f'{_fmt(d)} (n={len(d)})' if d else ''
+
+
 def _rows(arms: Dict[str, Dict[str, Dict[str, float]]], keys: List[Tuple[str, str]],
           base: Dict[str, List[float]], lower_better: bool) -> List[str]:
     """Markdown rows: per key, base columns, each arm, arm − stage 1, paired vs first."""
@@ -128,10 +136,7 @@ def _rows(arms: Dict[str, Dict[str, Dict[str, float]]], keys: List[Tuple[str, st
             better = sum((d < 0) if lower_better else (d > 0) for d in diffs)
             changes.append(f'{_fmt(diffs)} ({better}/{len(diffs)} better)' if diffs else '')
             if arm != names[0]:
-                ref = arms[names[0]]
-                d = [runs[s][key] - ref[s][key] for s in sorted(runs, key=int)
-                     if s in ref and key in runs[s] and key in ref[s]]
-                paired.append(f'{_fmt(d)} (n={len(d)})' if d else '')
+                paired.append(_paired(runs, arms[names[0]], key))
         lines.append('| ' + ' | '.join(cells + changes + paired) + ' |')
     return lines
 
@@ -178,19 +183,18 @@ def main(argv=None) -> int:
             + [f'{a} − stage 1' for a in names] + [f'{a} − {names[0]} (paired)'
                                                    for a in names[1:]])
     sep = '|' + '---|' * len(head)
+    found = {k for runs in per_arm.values() for v in runs.values() for k in v}
+    # stage 1 and input are the same student and photos in every run: their mean
+    base_m = {k: [statistics.mean(v)] for k, v in base.items()}
     for m in MEASURES:
         order = [f'heldout/{s} {m}' for s in SETS] + [f'dawn {m}']
-        found = {k for runs in per_arm.values() for v in runs.values() for k in v}
         keys = [(k.split(' ')[0], k) for k in order if k in found]
         if not keys:
             continue
-        # stage 1 and input are the same student and photos in every run: their mean
-        base_m = {k: [statistics.mean(v)] for k, v in base.items()}
         print(f'\n{m} (lower is better), mean ± sd over seeds\n')
         print('| ' + ' | '.join(head) + ' |')
         print(sep)
         print('\n'.join(_rows(per_arm, keys, base_m, lower_better=True)))
-    found = {k for runs in per_arm.values() for v in runs.values() for k in v}
     pair_keys = [(s, f'pair {s}') for s in PAIRS if f'pair {s}' in found]
     if pair_keys:
         stage1 = pair_psnr(args.stage1_pairs) if args.stage1_pairs else {}
@@ -210,11 +214,7 @@ def main(argv=None) -> int:
                 d = [v[key] - s1 for v in per_arm[a].values() if key in v and s1 is not None]
                 cells.append(f'{_fmt(d)} ({sum(x >= -0.3 for x in d)}/{len(d)} within 0.3)'
                              if d else '')
-            ref = per_arm[names[0]]
-            for a in names[1:]:
-                d = [per_arm[a][s][key] - ref[s][key] for s in sorted(per_arm[a], key=int)
-                     if s in ref and key in per_arm[a][s] and key in ref[s]]
-                cells.append(f'{_fmt(d)} (n={len(d)})' if d else '')
+            cells += [_paired(per_arm[a], per_arm[names[0]], key) for a in names[1:]]
             print('| ' + ' | '.join(cells) + ' |')
     return 0
 
