@@ -56,3 +56,17 @@ def test_release_recipe_builds_its_cache_and_trains_from_it(tmp_path):
     assert all(v.dtype == torch.float16 for v in raw['state_dict'].values()
                if v.is_floating_point())
     assert not [k for k in raw['state_dict'] if k.startswith(('generator.', 'teachers.'))]
+
+
+def test_ceiling_config_is_the_release_objective_on_one_kind_from_the_release():
+    from mmengine.config import Config
+    ceiling = Config.fromfile(REPO_ROOT / 'configs' / 'ablations' / 'stage1_release_ceiling.py')
+    release = Config.fromfile(CONFIG)
+    model = dict(ceiling.model)
+    assert model.pop('init_checkpoint') == 'checkpoints/uniremoval-net-s_stage1-cpu.pth'
+    assert model == dict(release.model)  # the released objective, unchanged
+    assert 'load_from' not in ceiling or ceiling.load_from is None
+    assert ceiling.train_dataloader.dataset.degradation_types == ['noise']
+    assert ceiling.train_dataloader.dataset.data_root == release.train_dataloader.dataset.data_root
+    assert ceiling.train_cfg.max_iters == ceiling.param_scheduler.T_max == 1000
+    assert ceiling.optim_wrapper.optimizer.lr == release.optim_wrapper.optimizer.lr == 5e-4

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from ..conftest import REPO_ROOT
@@ -54,6 +55,8 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
         assert res['student identity'][name]['psnr'] == res['input'][name]['psnr']
         assert res['student first'][name]['psnr'] == res['input'][name]['psnr']
         assert res['student first'][name]['shift'] == res['input'][name]['shift']
+        assert res['student identity'][name]['low_rms'] == res['input'][name]['low_rms']
+        assert res['input'][name]['high_rms'] > 0
     assert '| input | ' + ' | '.join(f"{res['input'][n]['shift']:+.1f}"
                                      for n in ('demo haze', 'demo noise')) + ' |' in out
     teachers = [r for r in res if r.startswith('teacher')]
@@ -142,3 +145,26 @@ def test_stage1_table_gives_every_restorer_the_same_mirrored_border(tmp_path):
     assert torch.allclose(outs[0], plain, atol=1e-4)
     assert torch.allclose(outs[8], mirrored, atol=1e-4)
     assert not torch.allclose(outs[0], outs[8], atol=1e-4)
+
+
+def test_band_errors_split_tone_from_detail():
+    import numpy as np
+    tool = load_tool('analysis_tools/stage1_table.py')
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(50, 200, (37, 45, 3))
+    assert tool.band_errors(clean, clean) == (0.0, 0.0)
+    # a uniform brightness shift is all tone
+    low, high = tool.band_errors(clean + 6.0, clean)
+    assert abs(low - 6.0) < 1e-3 and high < 1e-3
+    # white noise is (almost) all detail
+    noise = rng.normal(0, 10, clean.shape)
+    low, high = tool.band_errors(clean + noise, clean, sigma=4.0)
+    assert high > 9.0 and low < 1.0
+    # a smooth ramp, one channel, stays below the low-pass
+    ramp = np.linspace(0, 20, 45)[None, :, None].repeat(37, 0)
+    low, high = tool.band_errors(clean[..., :1] + ramp, clean[..., :1])
+    assert low > 8.0 and high < 0.2 * low
+    with pytest.raises(ValueError, match='shapes differ'):
+        tool.band_errors(clean[:, :40], clean)
+    with pytest.raises(ValueError, match='sigma must be > 0'):
+        tool.band_errors(clean, clean, sigma=0)

@@ -9,6 +9,13 @@ markdown table, teachers on their own degradation marked with ``*``. Writes JSON
 ``--json``. Every restorer sees each picture mirrored outwards by ``--border`` pixels, as
 ``tools/restore.py`` restores it.
 
+Two more tables follow the PSNR one, both in 8-bit levels: the mean brightness of the
+output minus the clean image (a student that darkens real photos shows here first), and
+the error split by frequency (:func:`band_errors`): the rms of output minus clean after a
+Gaussian low-pass of σ = ``--band-sigma`` px (tone, colour, veil) and of what the
+low-pass leaves (edges, texture, streaks, noise). A restorer that sharpens lowers the
+second; one that re-tones a picture it should leave alone raises the first.
+
 Real photos with no clean reference (``--unpaired NAME=DIR``, e.g. DAWN fog, which is
 test-only): a second table of NIQE and dark-channel haze density (lower is more natural /
 less haze) of the input and every student, means over every image of the folder (resized
@@ -44,6 +51,29 @@ REAL_SETS = (('SOTS-outdoor', 'haze', 'pairs/sots_outdoor', 'hazy', 'clear', 're
              ('rain-heavy', 'rain', 'pairs/rain_other', 'rainy', 'clean', 'same'))
 
 
+def band_errors(out: np.ndarray, clean: np.ndarray, sigma: float = 4.0) -> Tuple[float, float]:
+    """Rms error below and above a Gaussian low-pass, in the images' own units.
+
+    Args:
+        out (np.ndarray): The restored image, (H, W, C), any numeric dtype.
+        clean (np.ndarray): The clean image, same shape.
+        sigma (float): The low-pass's standard deviation in pixels (> 0).
+
+    Returns:
+        tuple[float, float]: ``(low, high)``: the rms of the low-passed error and of the
+        error minus its low-pass (mirrored borders).
+    """
+    import cv2
+    if out.shape != clean.shape:
+        raise ValueError(f'band_errors: shapes differ, {out.shape} vs {clean.shape}')
+    if sigma <= 0:
+        raise ValueError(f'band_errors: sigma must be > 0, got {sigma}')
+    err = out.astype(np.float32) - clean.astype(np.float32)
+    low = cv2.GaussianBlur(err, (0, 0), sigma, borderType=cv2.BORDER_REFLECT101)
+    low = low.reshape(err.shape)  # cv2 drops a trailing channel axis of 1
+    return float(np.sqrt(np.mean(low**2))), float(np.sqrt(np.mean((err - low)**2)))
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='stage-1 config (its teachers and its student network), '
@@ -63,6 +93,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='mirror every picture outwards by this many px before any '
                         'restorer runs on it, as tools/restore.py does (uniremoval_mm.apis.'
                         f'bordered_forward); 0 = none (default {DEFAULT_BORDER})')
+    parser.add_argument('--band-sigma', type=float, default=4.0,
+                        help='the low-pass (px) splitting the error into tone and detail '
+                             '(band_errors)')
     parser.add_argument('--json', help='also write the numbers here')
     parser.add_argument('--grid', help='also write a picture here: per set, its first pair '
                         'as input | each student | clean (teachers left out)')
@@ -196,11 +229,13 @@ def main(argv=None) -> int:
                 y = fn(x).clamp(0, 1)[0].mul(255).round().byte().permute(1, 2, 0).numpy()
                 scores.append((psnr(y, gt, channel_order='rgb'),
                                ssim(y, gt, channel_order='rgb'),
-                               float(y.mean()) - float(gt.mean())))
+                               float(y.mean()) - float(gt.mean()),
+                               *band_errors(y, gt, args.band_sigma)))
                 if k == 0 and (own == 'all' or rname == 'input'):
                     firsts[sname][rname] = y
-            p, s, shift = np.mean(scores, axis=0)
+            p, s, shift, low, high = np.mean(scores, axis=0)
             results[rname][sname] = dict(psnr=float(p), ssim=float(s), shift=float(shift),
+                                         low_rms=float(low), high_rms=float(high),
                                          own=(own == kind))
             bar.write(f'{rname:28s} {sname:14s} {p:6.2f} dB  {s:.4f}', file=sys.stderr)
     bar.close()
@@ -219,6 +254,13 @@ def main(argv=None) -> int:
         print('|---|' + '---|' * len(names))
         for rname, row in results.items():
             print(f'| {rname} | ' + ' | '.join(f"{row[n]['shift']:+.1f}" for n in names) + ' |')
+        print(f'\nError by frequency, rms of output minus clean (8-bit levels): below / above '
+              f'a Gaussian low-pass of sigma {args.band_sigma:g} px\n')
+        print('| restorer | ' + ' | '.join(names) + ' |')
+        print('|---|' + '---|' * len(names))
+        for rname, row in results.items():
+            print(f'| {rname} | ' + ' | '.join(f"{row[n]['low_rms']:.2f} / {row[n]['high_rms']:.2f}"
+                                               for n in names) + ' |')
     if args.grid and names:
         _write_grid(args.grid, firsts, {n: data[n][0][1] for n in names}, args.grid_side)
     if unpaired:
