@@ -8,6 +8,8 @@ from typing import Any, Dict, Optional
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ...utils.arg_checks import at_least
+
 
 def _loop_length(loop) -> Optional[int]:
     """Batches in one pass of a val / test loop (mmengine's or mmagic's multi-loader)."""
@@ -53,11 +55,9 @@ class ProgressHook(Hook):
                  progress_file: Optional[str] = None,
                  interval: int = 1,
                  loss_key: str = 'loss') -> None:
-        if interval < 1:
-            raise ValueError(f'ProgressHook: interval must be >= 1, got {interval}')
         self.bar = bar
         self.progress_file = progress_file
-        self.interval = interval
+        self.interval = at_least('ProgressHook.interval', interval)
         self.loss_key = loss_key
         self._path: Optional[Path] = None
         self._bar = None
