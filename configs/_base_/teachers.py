@@ -11,44 +11,38 @@
 # ../shared/realdata/weights), or override `checkpoint=` per teacher.
 weights_root = '../shared/realdata/weights'
 
+
+def _teacher(model, **kwargs):
+    return dict(_scope_='mmagic', type='FrozenTeacher', model=model, **kwargs)
+
+
+def _mmagic_teacher(config, weights):
+    """One of mmagic's released networks: its config, its weights on OpenMMLab's server."""
+    return _teacher(f'mmagic::{config}',
+                    checkpoint=f'https://download.openmmlab.com/mmediting/{weights}')
+
+
 # --- dehaze ---------------------------------------------------------------------------
-aodnet = dict(
-    _scope_='mmagic', type='FrozenTeacher', model=dict(type='AODNet'),
-    checkpoint=f'{weights_root}/aodnet/aodnet_dehazer.pth')
-dark_channel_prior = dict(
-    _scope_='mmagic', type='FrozenTeacher', model=dict(type='DarkChannelPrior'))
+aodnet = _teacher(dict(type='AODNet'), checkpoint=f'{weights_root}/aodnet/aodnet_dehazer.pth')
+dark_channel_prior = _teacher(dict(type='DarkChannelPrior'))
 
 # --- derain ---------------------------------------------------------------------------
-prenet = dict(
-    _scope_='mmagic', type='FrozenTeacher', model=dict(type='PReNet', stages=6),
-    checkpoint=f'{weights_root}/prenet/prenet6_rain100l.pth')
+prenet = _teacher(dict(type='PReNet', stages=6),
+                  checkpoint=f'{weights_root}/prenet/prenet6_rain100l.pth')
 prenet_heavy = dict(prenet, checkpoint=f'{weights_root}/prenet/prenet6_rain100h.pth')
-restormer_rain13k = dict(
-    _scope_='mmagic', type='FrozenTeacher', model='mmagic::restormer/restormer_official_rain13k.py',
-    checkpoint='https://download.openmmlab.com/mmediting/restormer/'
-    'restormer_official_rain13k-2be7b550.pth')
+restormer_rain13k = _mmagic_teacher('restormer/restormer_official_rain13k.py',
+                                    'restormer/restormer_official_rain13k-2be7b550.pth')
 
 # --- denoise --------------------------------------------------------------------------
-dncnn = dict(
-    _scope_='mmagic', type='FrozenTeacher', model=dict(type='DnCNN', depth=20, image_channels=1),
-    checkpoint=f'{weights_root}/dncnn/dncnn_blind_gray.pth')
-nafnet_sidd = dict(
-    _scope_='mmagic',
-    type='FrozenTeacher',
-    model='mmagic::nafnet/nafnet_c64eb2248mb12db2222_8xb8-lr1e-3-400k_sidd.py',
-    checkpoint='https://download.openmmlab.com/mmediting/nafnet/NAFNet-SIDD-midc64.pth')
-restormer_sidd = dict(
-    _scope_='mmagic', type='FrozenTeacher', model='mmagic::restormer/restormer_official_sidd.py',
-    checkpoint='https://download.openmmlab.com/mmediting/restormer/'
-    'restormer_official_sidd-9e7025db.pth')
+dncnn = _teacher(dict(type='DnCNN', depth=20, image_channels=1),
+                 checkpoint=f'{weights_root}/dncnn/dncnn_blind_gray.pth')
+nafnet_sidd = _mmagic_teacher('nafnet/nafnet_c64eb2248mb12db2222_8xb8-lr1e-3-400k_sidd.py',
+                              'nafnet/NAFNet-SIDD-midc64.pth')
+restormer_sidd = _mmagic_teacher('restormer/restormer_official_sidd.py',
+                                 'restormer/restormer_official_sidd-9e7025db.pth')
 
 # --- deblur ---------------------------------------------------------------------------
-nafnet_gopro = dict(
-    _scope_='mmagic',
-    type='FrozenTeacher',
-    model='mmagic::nafnet/nafnet_c64eb11128mb1db1111_8xb8-lr1e-3-400k_gopro.py',
-    checkpoint='https://download.openmmlab.com/mmediting/nafnet/NAFNet-GoPro-midc64.pth')
-restormer_gopro = dict(
-    _scope_='mmagic', type='FrozenTeacher', model='mmagic::restormer/restormer_official_gopro.py',
-    checkpoint='https://download.openmmlab.com/mmediting/restormer/'
-    'restormer_official_gopro-db7363a0.pth')
+nafnet_gopro = _mmagic_teacher('nafnet/nafnet_c64eb11128mb1db1111_8xb8-lr1e-3-400k_gopro.py',
+                               'nafnet/NAFNet-GoPro-midc64.pth')
+restormer_gopro = _mmagic_teacher('restormer/restormer_official_gopro.py',
+                                  'restormer/restormer_official_gopro-db7363a0.pth')

@@ -37,17 +37,14 @@ train_dataloader = dict(
         data_root='data/demo/clean/train',
         degradation_types=degradation_types,
         pipeline={{_base_.train_pipeline}}))
+# the training set's synthesis on the validation photos, seeded per image (val_pipeline)
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='SyntheticPairedDataset',
-        data_root='data/demo/clean/val',
-        degradation_types=degradation_types,
-        pipeline=val_pipeline,
-        test_mode=True))
+    dataset=dict(train_dataloader['dataset'], data_root='data/demo/clean/val',
+                 pipeline=val_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
 test_evaluator = val_evaluator

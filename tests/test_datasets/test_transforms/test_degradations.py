@@ -196,3 +196,14 @@ def test_usable_in_mmagic_pipelines(photo):
                                   dst_key='img'))
     res = t(dict(gt=photo.copy(), img_path='x'))
     assert res['img'].shape == photo.shape
+
+
+def test_abutting_severities_builds_the_one_parameter_tables():
+    from uniremoval_mm.datasets.transforms.degradations import abutting_severities
+    table = abutting_severities('size', (3, 5, 9, 13, 19, 27))
+    assert table == {1: dict(size=(3, 5)), 2: dict(size=(5, 9)), 3: dict(size=(9, 13)),
+                     4: dict(size=(13, 19)), 5: dict(size=(19, 27))}
+    assert AddNoise.SEVERITY[5] == dict(sigma=(45, 60)) and AddBlur.SEVERITY == table
+    for edges in [(1, 2, 3, 4, 5), (1, 2, 3, 3, 4, 5)]:  # too few; not increasing
+        with pytest.raises(ValueError, match='six increasing edges'):
+            abutting_severities('size', edges)

@@ -92,3 +92,19 @@ def test_progress_file_follows_training_and_validation(tmp_path, capsys):
 def test_interval_and_bad_arguments():
     with pytest.raises(ValueError, match='interval'):
         ProgressHook(interval=0)
+
+
+def test_progress_file_follows_testing(tmp_path):
+    spy = _Spy(tmp_path / 'work' / 'progress.json')
+    spy.after_test_iter = spy.after_val_iter
+    runner = Runner(
+        model=_Toy(), work_dir=str(tmp_path / 'work'),
+        test_dataloader=_loader(2), test_evaluator=dict(type=_Count), test_cfg=dict(),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=100), checkpoint=None),
+        custom_hooks=[dict(type='ProgressHook', bar=False, progress_file='progress.json'), spy],
+        default_scope='mmengine')
+    runner.test()
+    assert [(s['phase'], s['done'], s['total']) for s in spy.seen] == [
+        ('test', 1, 3), ('test', 2, 3), ('test', 3, 3)]
+    final = json.loads((tmp_path / 'work' / 'progress.json').read_text())
+    assert final['finished'] and final['phase'] == 'test' and final['done'] == 3

@@ -46,6 +46,26 @@ def _optional_range(name: str, value: Optional[Range], low: float = -np.inf,
     return None if value is None else _check_range(name, value, low, high)
 
 
+def abutting_severities(param: str, edges: Sequence[float]) -> Dict[int, Dict[str, Range]]:
+    """A ``SEVERITY`` table of one parameter whose five ranges abut: severity ``s`` draws
+    it from ``(edges[s - 1], edges[s])``.
+
+    Args:
+        param (str): The parameter's name in the table.
+        edges (Sequence[float]): Six increasing bounds, lightest first.
+
+    Returns:
+        dict[int, dict[str, tuple[float, float]]]: ``{1: {param: (edges[0], edges[1])},
+        ..., 5: {param: (edges[4], edges[5])}}``.
+
+    Raises:
+        ValueError: ``edges`` is not six increasing numbers.
+    """
+    if len(edges) != 6 or any(lo >= hi for lo, hi in zip(edges, edges[1:])):
+        raise ValueError(f'{param}: need six increasing edges, got {edges}')
+    return {s: {param: (edges[s - 1], edges[s])} for s in range(1, 6)}
+
+
 class BaseDegradation(BaseTransform):
     """What every degradation shares: keys, severity, seeding, dtype round-trip, record.
 
@@ -418,13 +438,7 @@ class AddBlur(BaseDegradation):
 
     NAME = 'blur'
     KINDS = ('trajectory', 'linear', 'defocus')
-    SEVERITY = {
-        1: dict(size=(3, 5)),
-        2: dict(size=(5, 9)),
-        3: dict(size=(9, 13)),
-        4: dict(size=(13, 19)),
-        5: dict(size=(19, 27)),
-    }
+    SEVERITY = abutting_severities('size', (3, 5, 9, 13, 19, 27))
 
     def __init__(self,
                  kinds: Sequence[str] = KINDS,
@@ -488,13 +502,7 @@ class AddNoise(BaseDegradation):
 
     NAME = 'noise'
     KINDS = ('gaussian', 'poisson_gaussian')
-    SEVERITY = {
-        1: dict(sigma=(5, 10)),
-        2: dict(sigma=(10, 20)),
-        3: dict(sigma=(20, 30)),
-        4: dict(sigma=(30, 45)),
-        5: dict(sigma=(45, 60)),
-    }
+    SEVERITY = abutting_severities('sigma', (5, 10, 20, 30, 45, 60))
 
     def __init__(self,
                  kinds: Sequence[str] = KINDS,

@@ -8,6 +8,8 @@ from typing import Any, Dict, Optional
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ...utils.arg_checks import at_least
+
 
 def _loop_length(loop) -> Optional[int]:
     """Batches in one pass of a val / test loop (mmengine's or mmagic's multi-loader)."""
@@ -53,11 +55,9 @@ class ProgressHook(Hook):
                  progress_file: Optional[str] = None,
                  interval: int = 1,
                  loss_key: str = 'loss') -> None:
-        if interval < 1:
-            raise ValueError(f'ProgressHook: interval must be >= 1, got {interval}')
         self.bar = bar
         self.progress_file = progress_file
-        self.interval = interval
+        self.interval = at_least('ProgressHook.interval', interval)
         self.loss_key = loss_key
         self._path: Optional[Path] = None
         self._bar = None
@@ -135,26 +135,24 @@ class ProgressHook(Hook):
         self._finish(runner)
 
     # ------------------------------------------------------------------ val / test
-    def before_val_epoch(self, runner: Any) -> None:
-        self._begin_eval(runner, 'val', runner.val_loop)
+    # mmengine's Hook routes before_{val,test}_epoch, after_{val,test}_iter and
+    # after_{val,test}_epoch to these three with ``mode`` (as its IterTimerHook uses
+    # them); training's iterations have after_train_iter above, its epochs nothing.
+    def _before_epoch(self, runner: Any, mode: str = 'train') -> None:
+        if mode != 'train':
+            self._begin_eval(runner, mode, getattr(runner, f'{mode}_loop'))
 
-    def after_val_iter(self, runner: Any, batch_idx: int,
-                       data_batch: Optional[dict] = None, outputs: Any = None) -> None:
-        self._step(runner, self._done + 1)
+    def _after_iter(self, runner: Any, batch_idx: int, data_batch: Optional[dict] = None,
+                    outputs: Any = None, mode: str = 'train') -> None:
+        if mode != 'train':
+            self._step(runner, self._done + 1)
 
-    def after_val_epoch(self, runner: Any, metrics: Optional[dict] = None) -> None:
+    def _after_epoch(self, runner: Any, mode: str = 'train') -> None:
+        if mode == 'train':
+            return
         self._end_eval(runner)
-
-    def before_test_epoch(self, runner: Any) -> None:
-        self._begin_eval(runner, 'test', runner.test_loop)
-
-    def after_test_iter(self, runner: Any, batch_idx: int,
-                        data_batch: Optional[dict] = None, outputs: Any = None) -> None:
-        self._step(runner, self._done + 1)
-
-    def after_test_epoch(self, runner: Any, metrics: Optional[dict] = None) -> None:
-        self._end_eval(runner)
-        self._finish(runner)
+        if mode == 'test':
+            self._finish(runner)
 
     def _begin_eval(self, runner: Any, phase: str, loop: Any) -> None:
         self._saved = dict(self._state), self._done

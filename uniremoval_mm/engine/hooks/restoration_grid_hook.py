@@ -8,6 +8,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from ...utils.arg_checks import at_least, one_of
+
 
 def _to_uint8_hwc(img: torch.Tensor) -> np.ndarray:
     img = img.detach().float().cpu()
@@ -50,13 +52,9 @@ class RestorationGridHook(Hook):
                  max_side: Optional[int] = 256,
                  out_dir: str = 'vis_grids',
                  output_channel_order: str = 'bgr') -> None:
-        if output_channel_order not in ('bgr', 'rgb'):
-            raise ValueError("output_channel_order must be 'bgr' or 'rgb', got "
-                             f'{output_channel_order!r}')
-        self.output_channel_order = output_channel_order
-        if max_samples < 1:
-            raise ValueError(f'max_samples must be >= 1, got {max_samples}')
-        self.max_samples = max_samples
+        self.output_channel_order = one_of('RestorationGridHook.output_channel_order',
+                                           output_channel_order, ('bgr', 'rgb'))
+        self.max_samples = at_least('RestorationGridHook.max_samples', max_samples)
         self.type_key = type_key
         self.max_side = max_side
         self.out_dir = out_dir

@@ -40,15 +40,17 @@ class AODNet(nn.Module):
 
     def forward(self, x: Tensor,
                 return_features: bool = False) -> Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]:
-        """Dehaze ``x``.
+        """Dehaze ``x`` in one pass: ``relu(K(x)·x - K(x) + b)``.
 
         Args:
             x (Tensor): Hazy RGB images in [0, 1], (N, 3, H, W).
-            return_features (bool): Also return the feature taps. Defaults to False.
+            return_features (bool): Also return the taps ``k`` and ``x4``. Defaults to
+                False.
 
         Returns:
-            Tensor | tuple[Tensor, dict[str, Tensor]]: Dehazed images (not clamped
-            above), and the taps when asked for.
+            Tensor | tuple[Tensor, dict[str, Tensor]]: Dehazed images, non-negative
+            (the final ReLU) but not clamped above; with ``return_features``, also
+            ``{'x4': ..., 'k': ...}``.
         """
         x1 = F.relu(self.e_conv1(x))
         x2 = F.relu(self.e_conv2(x1))

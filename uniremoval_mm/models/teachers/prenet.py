@@ -64,15 +64,18 @@ class PReNet(nn.Module):
 
     def forward(self, x: Tensor,
                 return_features: bool = False) -> Union[Tensor, Tuple[Tensor, Dict[str, Tensor]]]:
-        """Derain ``x``.
+        """Derain ``x`` in ``stages`` passes: each sees ``x`` and the previous estimate
+        (``x`` itself at first) and adds its predicted residual to ``x``.
 
         Args:
             x (Tensor): Rainy RGB images in [0, 1], (N, 3, H, W).
-            return_features (bool): Also return the feature taps. Defaults to False.
+            return_features (bool): Also return the last stage's taps ``h`` and ``res``.
+                Defaults to False.
 
         Returns:
-            Tensor | tuple[Tensor, dict[str, Tensor]]: The last stage's estimate (not
-            clamped), and the taps when asked for.
+            Tensor | tuple[Tensor, dict[str, Tensor]]: The last stage's estimate, not
+            clamped at either end; with ``return_features``, also ``{'h': ..., 'res':
+            ...}``.
         """
         n, _, h, w = x.shape
         hidden = x.new_zeros(n, self.channels, h, w)
