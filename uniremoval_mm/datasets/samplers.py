@@ -1,5 +1,6 @@
 """Batch sampling that puts every degradation type in every batch."""
-from typing import Dict, Iterator, List
+import math
+from typing import Dict, Iterator, List, Optional
 
 from mmengine.registry import DATA_SAMPLERS
 from torch.utils.data import BatchSampler, Sampler
@@ -16,14 +17,29 @@ class DegradationBalancedBatchSampler(BatchSampler):
     (iteration-based training) and ``DefaultSampler`` (epochs, distributed included: the
     sampler decides which indices this rank sees).
 
+    With ``type_weights`` the shares follow the weights instead: type ``t`` gets
+    ``batch_size * w_t / sum(w)`` samples per batch on average, each batch rounding so
+    that every type's running count stays within one sample of its target (largest
+    remainder on the running deficit). Every type still appears in every batch, so each
+    share must be at least one sample. E.g. batch 10 of five types with
+    ``type_weights=dict(rain=2)`` gives rain 3 or 4 per batch (10 / 3 on average), the
+    others 1 or 2.
+
     Args:
         sampler (Sampler): The index sampler (its ``dataset`` gives the types).
         batch_size (int): Samples per batch; at least the number of types.
         drop_last (bool): Drop the last, incomplete batch of a finite sampler.
             Defaults to False.
+        type_weights (dict[str, float], optional): A weight per degradation type (> 0;
+            types not named weigh 1, names not in the data are an error). Defaults to
+            None (equal shares, the remainder in turn).
     """
 
-    def __init__(self, sampler: Sampler, batch_size: int, drop_last: bool = False) -> None:
+    def __init__(self,
+                 sampler: Sampler,
+                 batch_size: int,
+                 drop_last: bool = False,
+                 type_weights: Optional[Dict[str, float]] = None) -> None:
         if not isinstance(sampler, Sampler):
             raise TypeError(f'sampler must be a torch Sampler, got {type(sampler).__name__}')
         dataset = sampler.dataset
@@ -36,8 +52,47 @@ class DegradationBalancedBatchSampler(BatchSampler):
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
+        self.type_weights = self._check_weights(type_weights)
+        self._given: Dict[object, int] = {}
+
+    def _check_weights(self, type_weights: Optional[Dict[str, float]]
+                       ) -> Optional[Dict[object, float]]:
+        if type_weights is None:
+            return None
+        unknown = sorted(set(type_weights) - set(self.type_names), key=str)
+        if unknown:
+            raise ValueError(f'type_weights names {unknown}, not degradation types of the '
+                             f'data {self.type_names}')
+        weights = {t: float(type_weights.get(t, 1.0)) for t in self.type_names}
+        bad = {t: w for t, w in weights.items() if not (w > 0 and math.isfinite(w))}
+        if bad:
+            raise ValueError(f'type_weights must be finite and > 0, got {bad}')
+        total = sum(weights.values())
+        small = {t: round(self.batch_size * w / total, 3) for t, w in weights.items()
+                 if self.batch_size * w / total < 1}
+        if small:
+            raise ValueError(f'batch_size {self.batch_size} with type_weights {type_weights} '
+                             f'gives {small} samples per batch: every type needs at least one')
+        return {t: w / total for t, w in weights.items()}
+
+    def _weighted_quota(self, batch_number: int) -> Dict[object, int]:
+        if batch_number == 0:
+            self._given = {t: 0 for t in self.type_names}
+        target = {t: (batch_number + 1) * self.batch_size * w
+                  for t, w in self.type_weights.items()}
+        deficit = {t: target[t] - self._given[t] for t in self.type_names}
+        quota = {t: int(math.floor(d + 1e-9)) for t, d in deficit.items()}
+        left = self.batch_size - sum(quota.values())
+        # the rest to the largest remainders (ties: the order of type_names)
+        for t in sorted(self.type_names, key=lambda t: quota[t] - deficit[t])[:left]:
+            quota[t] += 1
+        for t, q in quota.items():
+            self._given[t] += q
+        return quota
 
     def _quota(self, batch_number: int) -> Dict[object, int]:
+        if self.type_weights is not None:
+            return self._weighted_quota(batch_number)
         n = len(self.type_names)
         base, extra = divmod(self.batch_size, n)
         return {t: base + (1 if (k - batch_number) % n < extra else 0)
