@@ -53,7 +53,6 @@ class DegradationBalancedBatchSampler(BatchSampler):
         self.batch_size = batch_size
         self.drop_last = drop_last
         self.type_weights = self._check_weights(type_weights)
-        self._given: Dict[object, int] = {}
 
     def _check_weights(self, type_weights: Optional[Dict[str, float]]
                        ) -> Optional[Dict[object, float]]:
@@ -75,24 +74,21 @@ class DegradationBalancedBatchSampler(BatchSampler):
                              f'gives {small} samples per batch: every type needs at least one')
         return {t: w / total for t, w in weights.items()}
 
-    def _weighted_quota(self, batch_number: int) -> Dict[object, int]:
-        if batch_number == 0:
-            self._given = {t: 0 for t in self.type_names}
+    def _weighted_quota(self, batch_number: int, given: Dict[object, int]) -> Dict[object, int]:
         target = {t: (batch_number + 1) * self.batch_size * w
                   for t, w in self.type_weights.items()}
-        deficit = {t: target[t] - self._given[t] for t in self.type_names}
+        deficit = {t: target[t] - given[t] for t in self.type_names}
         quota = {t: int(math.floor(d + 1e-9)) for t, d in deficit.items()}
         left = self.batch_size - sum(quota.values())
         # the rest to the largest remainders (ties: the order of type_names)
         for t in sorted(self.type_names, key=lambda t: quota[t] - deficit[t])[:left]:
             quota[t] += 1
-        for t, q in quota.items():
-            self._given[t] += q
         return quota
 
-    def _quota(self, batch_number: int) -> Dict[object, int]:
+    def _quota(self, batch_number: int, given: Dict[object, int]) -> Dict[object, int]:
+        """Samples per type for batch ``batch_number``; ``given``: per type, so far."""
         if self.type_weights is not None:
-            return self._weighted_quota(batch_number)
+            return self._weighted_quota(batch_number, given)
         n = len(self.type_names)
         base, extra = divmod(self.batch_size, n)
         return {t: base + (1 if (k - batch_number) % n < extra else 0)
@@ -101,7 +97,8 @@ class DegradationBalancedBatchSampler(BatchSampler):
     def __iter__(self) -> Iterator[List[int]]:
         buckets: Dict[object, List[int]] = {t: [] for t in self.type_names}
         made = 0
-        quota = self._quota(made)
+        given = {t: 0 for t in self.type_names}
+        quota = self._quota(made, given)
         for idx in self.sampler:
             buckets[self._types[idx]].append(idx)
             if all(len(buckets[t]) >= q for t, q in quota.items()):
@@ -111,7 +108,9 @@ class DegradationBalancedBatchSampler(BatchSampler):
                     del buckets[t][:q]
                 yield batch
                 made += 1
-                quota = self._quota(made)
+                for t, q in quota.items():
+                    given[t] += q
+                quota = self._quota(made, given)
         leftover = [i for t in self.type_names for i in buckets[t]]
         while leftover:
             batch, leftover = leftover[:self.batch_size], leftover[self.batch_size:]
