@@ -49,11 +49,16 @@ def test_detector_builds_and_runs_a_step(path):
     assert len(pred) == 2 and pred[0].pred_instances.bboxes.shape[-1] == 4
 
 
-def test_degraded_ft_control_is_the_joint_recipe_without_a_restorer():
+@pytest.mark.parametrize('control, joint', [
+    ('rtmdet-tiny_demo-shapes_degraded-ft.py', 'rtmdet-tiny_demo-shapes_uniremoval-s_joint.py'),
+    ('rtmdet-tiny_demo-shapes300_degraded-ft.py',
+     'rtmdet-tiny_demo-shapes300_uniremoval-s_joint.py'),
+])
+def test_degraded_ft_control_is_the_joint_recipe_without_a_restorer(control, joint):
     """The no-restorer control trains exactly as the joint run, minus the restorer."""
     det = REPO_ROOT / 'configs' / 'detection'
-    ctrl = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes_degraded-ft.py'))
-    joint = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes_uniremoval-s_joint.py'))
+    ctrl = Config.fromfile(str(det / control))
+    joint = Config.fromfile(str(det / joint))
     clean = Config.fromfile(str(det / 'rtmdet-tiny_demo-shapes.py'))
     assert ctrl.model.data_preprocessor == clean.model.data_preprocessor  # plain mmdet's
     assert ctrl.model.data_preprocessor.type == 'DetDataPreprocessor'
@@ -64,3 +69,20 @@ def test_degraded_ft_control_is_the_joint_recipe_without_a_restorer():
     model = {k: v for k, v in ctrl.model.items() if k != 'data_preprocessor'}
     assert model == {k: v for k, v in joint.model.items() if k != 'data_preprocessor'}
     assert ctrl.custom_hooks == []  # no RestorerLossHook, no EMA (as the joint run)
+
+
+def test_joint_300_recipe_warms_up_and_starts_from_the_released_student():
+    """Issue 16's joint row: released student, a warm-up, a decay that ends settled."""
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'detection' /
+                              'rtmdet-tiny_demo-shapes300_uniremoval-s_joint.py'))
+    pre = cfg.model.data_preprocessor
+    assert pre.restorer_checkpoint == 'checkpoints/uniremoval-net-s_stage1-cpu.pth'
+    assert (REPO_ROOT / pre.restorer_checkpoint).is_file()
+    assert pre['freeze'] is False and pre['reg_weight'] > 0
+    warm, decay = cfg.param_scheduler
+    assert warm.type == 'LinearLR' and warm.begin == 0 and warm.end == cfg.warmup_iters
+    assert decay.type == 'CosineAnnealingLR' and decay.end == cfg.train_cfg.max_epochs
+    assert decay.eta_min < cfg.optim_wrapper.optimizer.lr
+    # trains on the 300-image build's training images (the same 240 as the default build)
+    assert cfg.train_dataloader.dataset.data_root == 'data/demo_det300/detection/'
+    assert cfg.train_cfg.val_interval > cfg.train_cfg.max_epochs  # tested by the benchmark

@@ -163,3 +163,70 @@ def test_students_are_named_checked_and_finished_runs_reused(bench, tmp_path, ca
     assert bench.finished_metrics(cfg, 'other.pth', work) is None
     cfg.write_text('a = 2\n')
     assert bench.finished_metrics(cfg, 'det.pth', work) is None
+
+
+def test_detectors_are_parsed_and_their_errors_named(bench, tmp_path):
+    cfg, ckpt = tmp_path / 'ft.py', tmp_path / 'ft.pth'
+    cfg.write_text('a = 1\n')
+    ckpt.write_bytes(b'x')
+    assert bench.parse_detector(f' joint s0 ={cfg},{ckpt}') == ('joint s0', cfg, str(ckpt))
+    with pytest.raises(ValueError, match='expected NAME=CONFIG,CHECKPOINT'):
+        bench.parse_detector(f'joint={cfg}')
+    with pytest.raises(ValueError, match='missing.pth not found'):
+        bench.parse_detector(f'joint={cfg},missing.pth')
+
+
+def test_detectors_run_with_their_own_config_and_checkpoint_in_the_order_given(
+        bench, tmp_path, monkeypatch, capsys):
+    root = _det_root(tmp_path)
+    joint = REPO_ROOT / 'configs' / 'detection' / 'rtmdet-tiny_demo-shapes300_uniremoval-s_joint.py'
+    plain = REPO_ROOT / 'configs' / 'detection' / 'rtmdet-tiny_demo-shapes300_degraded-ft.py'
+    ckpts = {}
+    for name in ('c0', 'c1', 'j0', 'j1', 'student'):
+        ckpts[name] = tmp_path / f'{name}.pth'
+        ckpts[name].write_bytes(b'x')
+    # the fake test run: mAP from the checkpoint's name and the set; what ran is recorded
+    ran = []
+    score = {'det.pth': 0.5, 'c0.pth': 0.60, 'c1.pth': 0.62, 'j0.pth': 0.65,
+             'j1.pth': 0.66, }
+
+    def fake_run(config, checkpoint, work_dir, threads=None):
+        text = config.read_text()
+        ran.append((config.name, Path(checkpoint).name, text))
+        value = score[Path(checkpoint).name] + (0.3 if '_clean_' in config.name else 0)
+        return {'coco/bbox_mAP': value, 'seconds': 0.0}
+
+    monkeypatch.setattr(bench, 'run_one', fake_run)
+    args = [str(DET_CONFIG), 'det.pth', '--data-root', str(root), '--sets', 'clean', 'haze',
+            '--work-dir', str(tmp_path / 'w'), '--label', 'ft',
+            '--detector', f'joint s0={joint},{ckpts["j0"]}',
+            '--detector', f'control s0={plain},{ckpts["c0"]}',
+            '--detector', f'joint s1={joint},{ckpts["j1"]}',
+            '--detector', f'control s1={plain},{ckpts["c1"]}']
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    # the main detector runs raw only (no restorer given), each fine-tuned one on each set
+    assert sorted((c, k) for c, k, _ in ran) == sorted(
+        [(f'ft_{s}_{n}.py', k) for s in ('clean', 'haze') for n, k in (
+            ('raw', 'det.pth'), ('joint_s0', 'j0.pth'), ('joint_s1', 'j1.pth'),
+            ('control_s0', 'c0.pth'), ('control_s1', 'c1.pth'))])
+    texts = {c: t for c, _, t in ran}
+    assert f'_base_ = {str(joint)!r}' in texts['ft_haze_joint_s0.py']
+    # the joint detector keeps its own restorer, now keeping the restored image for PSNR
+    assert 'keep_restored=True' in texts['ft_haze_joint_s0.py']
+    assert 'RestorationQualityMetric' in texts['ft_haze_joint_s0.py']
+    assert f'_base_ = {str(plain)!r}' in texts['ft_haze_control_s1.py']
+    assert 'data_preprocessor' not in texts['ft_haze_control_s1.py']
+    # columns in the order given: joint first (the paired reference), then control
+    assert '| set | raw | joint (n=2) | control (n=2) |' in out
+    # haze: clean 0.8, raw 0.5; control 0.60 / 0.62 against joint 0.65 / 0.66
+    assert '| haze | 0.500 | 0.655 ± 0.007 (+52%) | 0.610 ± 0.014 (+37%) |' in out
+    assert '| haze | -0.045 ± 0.007 (n=2) |' in out
+    record = json.loads((tmp_path / 'w' / 'ft.json').read_text())
+    assert record['detectors']['joint s0'] == [str(joint), str(ckpts['j0'])]
+    # a student and a detector cannot share a name; a bad detector is named
+    for extra, message in (([f'--student=joint s0={ckpts["student"]}'], "'joint s0' is taken"),
+                           (['--detector', 'x=nope.py,a.pth'], 'nope.py not found')):
+        with pytest.raises(SystemExit):
+            bench.main(args + extra)
+        assert message in capsys.readouterr().err

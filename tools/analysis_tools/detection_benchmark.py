@@ -7,6 +7,7 @@ Usage:
         [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
         [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N]
         [--max-images N | --images START:STOP] [--border PX]
+        [--student NAME=CKPT ...] [--detector NAME=CONFIG,CHECKPOINT ...] [--reuse]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -34,6 +35,14 @@ the share of the lost mAP that the mean recovers, and, for every arm after the f
 (the reference), its difference to the reference paired by seed where both have that
 seed. ``--reuse`` takes a run whose work dir already holds its metrics (so the raw rows,
 or a student measured before, are not run again; the config written must be the same).
+
+Detectors that were themselves trained (fine-tuned on degraded images, or jointly with a
+restorer): ``--detector NAME=CONFIG,CHECKPOINT`` (repeatable) tests that detector on every
+set, raw, or through its own ``UniRemovalPreprocessor`` where its config has one. Its rows
+join the students' in the same table, named and grouped into arms the same way; arms
+appear in the order given (``--student`` and ``--detector`` mixed), the first being the
+reference of the paired differences. With detectors and neither students nor
+``--restorer-checkpoint``, the main detector is run raw only (the clean detector's row).
 """
 import argparse
 import json
@@ -346,6 +355,39 @@ def arm_table(rows: List[dict], students: Sequence[str]) -> str:
     return '\n'.join(out)
 
 
+class _Ordered(argparse.Action):
+    """Append ``(option, value)`` to ``namespace.entries``: the order of ``--student`` and
+    ``--detector`` together is the order of the table's arms."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        entries = list(getattr(namespace, 'entries', None) or [])
+        entries.append((option_string, values))
+        namespace.entries = entries
+        getattr(namespace, self.dest).append(values)
+
+
+def parse_detector(spec: str) -> Tuple[str, Path, str]:
+    """``'joint s0=CONFIG.py,CKPT.pth'`` -> ``('joint s0', Path('CONFIG.py'), 'CKPT.pth')``.
+
+    Args:
+        spec (str): ``NAME=CONFIG,CHECKPOINT``.
+
+    Returns:
+        tuple: The name, the detector's config and its checkpoint.
+
+    Raises:
+        ValueError: If the form is wrong or a file does not exist (named).
+    """
+    name, sep, files = spec.partition('=')
+    config, comma, checkpoint = files.partition(',')
+    if not (sep and comma and name.strip() and config and checkpoint):
+        raise ValueError(f'--detector {spec!r}: expected NAME=CONFIG,CHECKPOINT')
+    for path in (config, checkpoint):
+        if not Path(path).is_file():
+            raise ValueError(f'--detector {spec!r}: {path} not found')
+    return name.strip(), Path(config), checkpoint
+
+
 def _fmt(value) -> str:
     return '' if value is None else f'{value:.3f}'
 
@@ -369,9 +411,13 @@ def main(argv=None) -> int:
                         help='only val images START..STOP-1 (a tuning split)')
     parser.add_argument('--border', type=int, default=0,
                         help='mirrored margin of the restorer, in pixels (default 0)')
-    parser.add_argument('--student', action='append', default=[], metavar='NAME=CKPT',
+    parser.add_argument('--student', action=_Ordered, default=[], metavar='NAME=CKPT',
                         help='a restorer checkpoint to test (repeatable); "ARM sSEED" names '
                         'group seeds into arms')
+    parser.add_argument('--detector', action=_Ordered, default=[],
+                        metavar='NAME=CONFIG,CKPT',
+                        help='a trained detector to test on every set (repeatable), raw or '
+                        'through its own restorer; named and grouped as --student')
     parser.add_argument('--reuse', action='store_true',
                         help='take the metrics of runs already finished in --work-dir')
     args = parser.parse_args(argv)
@@ -393,24 +439,41 @@ def main(argv=None) -> int:
         parser.error(f'--border must be >= 0, got {args.border}')
     builtin = _has_preprocessor(args.config)
     students: Dict[str, Optional[str]] = {}
-    for spec in args.student:
-        name, sep, path = spec.partition('=')
-        if not sep or not name.strip() or not path:
-            parser.error(f'--student {spec!r}: expected NAME=CHECKPOINT')
-        if name.strip() in students or name.strip() in MODES:
-            parser.error(f'--student {spec!r}: the name {name.strip()!r} is taken')
-        if not Path(path).is_file():
-            parser.error(f'--student {spec!r}: {path} not found')
-        students[name.strip()] = path
+    detectors: Dict[str, Tuple[Path, str]] = {}
+    order: List[str] = []  # arms' columns: --student and --detector as given
+    for option, spec in getattr(args, 'entries', None) or []:
+        if option == '--detector':
+            try:
+                name, det_cfg, det_ckpt = parse_detector(spec)
+            except ValueError as e:
+                parser.error(str(e))
+        else:
+            name, sep, path = spec.partition('=')
+            name = name.strip()
+            if not sep or not name or not path:
+                parser.error(f'--student {spec!r}: expected NAME=CHECKPOINT')
+            if not Path(path).is_file():
+                parser.error(f'--student {spec!r}: {path} not found')
+        if name in order or name in MODES:
+            parser.error(f'{option} {spec!r}: the name {name!r} is taken')
+        order.append(name)
+        if option == '--detector':
+            detectors[name] = (det_cfg, det_ckpt)
+        else:
+            students[name] = path
     if students and (builtin or args.restorer_checkpoint):
         parser.error('--student tests restorers in front of a plain detector: not with '
                      '--restorer-checkpoint or a detector config that has a restorer')
-    if 'restored' in args.modes and not builtin and not args.restorer_checkpoint \
+    modes = list(args.modes)
+    if detectors and not students and not builtin and not args.restorer_checkpoint:
+        modes = [m for m in modes if m != 'restored']  # no restorer for the main detector
+    if 'restored' in modes and not builtin and not args.restorer_checkpoint \
             and not students:
         parser.error('--restorer-checkpoint is needed for mode restored (an untrained '
                      'restorer is the identity)')
-    if not students:  # the single-restorer form: mode 'restored'
+    if not students and 'restored' in modes:  # the single-restorer form
         students = {'restored': None if builtin else args.restorer_checkpoint}
+        order.insert(0, 'restored')
     try:
         restorer = None if builtin else restorer_config(args.restorer)
     except (FileNotFoundError, ValueError) as e:
@@ -418,38 +481,42 @@ def main(argv=None) -> int:
     (args.work_dir / 'configs').mkdir(parents=True, exist_ok=True)
     runs = []
     for name in args.sets:
-        for mode in args.modes:
+        # (row name, detector config, detector checkpoint, restorer, restorer checkpoint)
+        todo = []
+        for mode in modes:
             if builtin and mode == 'raw':
                 continue  # the pre-processor is part of this detector
-            for student, ckpt in (students.items() if mode == 'restored'
-                                  else [('raw', None)]):
-                tag = re.sub(r'[^A-Za-z0-9_.-]+', '_', student)
-                run = f'{args.label}_{name}_{tag}'
-                cfg = args.work_dir / 'configs' / f'{run}.py'
-                try:
-                    cfg.write_text(derived_config(
-                        args.config, args.data_root, name,
-                        restorer if mode == 'restored' else None, ckpt,
-                        args.max_images, args.border, images, args.work_dir / 'configs'))
-                except (FileNotFoundError, ValueError) as e:
-                    print(f'detection_benchmark: {e}', file=sys.stderr)
-                    return 1
-                runs.append((name, student, cfg, args.work_dir / run))
+            todo += ([(s, args.config, args.checkpoint, restorer, c)
+                      for s, c in students.items()] if mode == 'restored'
+                     else [('raw', args.config, args.checkpoint, None, None)])
+        todo += [(d, cfg, ckpt, None, None) for d, (cfg, ckpt) in detectors.items()]
+        for student, det_cfg, det_ckpt, net, ckpt in todo:
+            tag = re.sub(r'[^A-Za-z0-9_.-]+', '_', student)
+            run = f'{args.label}_{name}_{tag}'
+            cfg = args.work_dir / 'configs' / f'{run}.py'
+            try:
+                cfg.write_text(derived_config(
+                    det_cfg, args.data_root, name, net, ckpt, args.max_images,
+                    args.border, images, args.work_dir / 'configs'))
+            except (FileNotFoundError, ValueError) as e:
+                print(f'detection_benchmark: {e}', file=sys.stderr)
+                return 1
+            runs.append((name, student, cfg, args.work_dir / run, det_ckpt))
     threads = None if args.jobs == 1 else max(1, (os.cpu_count() or 1) // args.jobs)
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
 
-    def measure(cfg: Path, work: Path) -> Dict[str, float]:
-        done = finished_metrics(cfg, args.checkpoint, work) if args.reuse else None
-        return done if done is not None else run_one(cfg, args.checkpoint, work, threads)
+    def measure(cfg: Path, work: Path, det_ckpt: str) -> Dict[str, float]:
+        done = finished_metrics(cfg, det_ckpt, work) if args.reuse else None
+        return done if done is not None else run_one(cfg, det_ckpt, work, threads)
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        futures = [pool.submit(measure, cfg, work) for _, _, cfg, work in runs]
+        futures = [pool.submit(measure, cfg, work, ckpt) for _, _, cfg, work, ckpt in runs]
         rows = []
         bar = tqdm(total=len(runs), desc='test runs', unit='run', dynamic_ncols=True,
                    disable=None)
-        for (name, mode, _, _), future in zip(runs, futures):
+        for (name, mode, _, _, _), future in zip(runs, futures):
             try:
                 metrics = future.result()
             except RuntimeError as e:
@@ -464,11 +531,12 @@ def main(argv=None) -> int:
                       f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
                       f"({metrics['seconds']} s)")
         bar.close()
-    md = table(rows) if list(students) == ['restored'] else arm_table(rows, list(students))
+    md = table(rows) if order == ['restored'] or not order else arm_table(rows, order)
     print(md)
     (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(
         config=str(args.config), checkpoint=args.checkpoint, restorer=restorer,
-        restorer_checkpoint=args.restorer_checkpoint, students=students, border=args.border,
+        restorer_checkpoint=args.restorer_checkpoint, students=students,
+        detectors={d: [str(c), k] for d, (c, k) in detectors.items()}, border=args.border,
         data_root=str(args.data_root), rows=rows), indent=1))
     (args.work_dir / f'{args.label}.md').write_text(md + '\n')
     return 0
