@@ -226,7 +226,25 @@ def test_detectors_run_with_their_own_config_and_checkpoint_in_the_order_given(
     assert record['detectors']['joint s0'] == [str(joint), str(ckpts['j0'])]
     # a student and a detector cannot share a name; a bad detector is named
     for extra, message in (([f'--student=joint s0={ckpts["student"]}'], "'joint s0' is taken"),
-                           (['--detector', 'x=nope.py,a.pth'], 'nope.py not found')):
+                           (['--detector', 'x=nope.py,a.pth'], 'nope.py not found'),
+                           (['--reference', 'ctrl'], "--reference 'ctrl': not an arm")):
         with pytest.raises(SystemExit):
             bench.main(args + extra)
         assert message in capsys.readouterr().err
+
+
+def test_paired_differences_against_a_chosen_reference_arm(bench):
+    m = 'coco/bbox_mAP'
+    rows = [dict(set='haze', mode='raw', **{m: 0.5})]
+    for seed, (j, c) in enumerate(((0.70, 0.60), (0.74, 0.62))):
+        rows += [dict(set='haze', mode=f'joint s{seed}', **{m: j}),
+                 dict(set='haze', mode=f'control s{seed}', **{m: c})]
+    rows.append(dict(set='haze', mode='released', **{m: 0.55}))
+    order = ['released', 'joint s0', 'joint s1', 'control s0', 'control s1']
+    md = bench.arm_table(rows, order, reference='control')
+    assert md.splitlines()[0] == '| set | raw | released (n=1) | joint (n=2) | control (n=2) |'
+    paired = md.splitlines()[md.splitlines().index('| set | released | joint |'):]
+    # released - control per seed: -0.05, -0.07; joint - control: 0.10, 0.12
+    assert '| haze | -0.060 ± 0.014 (n=2) | 0.110 ± 0.014 (n=2) |' in paired
+    with pytest.raises(ValueError, match="reference arm 'ctrl' is not one of"):
+        bench.arm_table(rows, order, reference='ctrl')

@@ -40,9 +40,10 @@ Detectors that were themselves trained (fine-tuned on degraded images, or jointl
 restorer): ``--detector NAME=CONFIG,CHECKPOINT`` (repeatable) tests that detector on every
 set, raw, or through its own ``UniRemovalPreprocessor`` where its config has one. Its rows
 join the students' in the same table, named and grouped into arms the same way; arms
-appear in the order given (``--student`` and ``--detector`` mixed), the first being the
-reference of the paired differences. With detectors and neither students nor
-``--restorer-checkpoint``, the main detector is run raw only (the clean detector's row).
+appear in the order given (``--student`` and ``--detector`` mixed); the paired differences
+are taken against the first, or against ``--reference ARM``. With detectors and neither
+students nor ``--restorer-checkpoint``, the main detector is run raw only (the clean
+detector's row).
 """
 import argparse
 import json
@@ -284,13 +285,16 @@ def _pairs(arm: Dict[Optional[str], str], ref: Dict[Optional[str], str]) -> List
     return [(a, ref[seed]) for seed, a in arm.items() if seed in ref]
 
 
-def arm_table(rows: List[dict], students: Sequence[str]) -> str:
+def arm_table(rows: List[dict], students: Sequence[str],
+              reference: Optional[str] = None) -> str:
     """A markdown table of bbox mAP per set: raw, then each arm's mean ± sd over seeds.
 
     Args:
         rows (list[dict]): One per run: ``set``, ``mode`` (``'raw'`` or a student's
             name) and its metrics.
         students (Sequence[str]): The students, in the order of the columns.
+        reference (str, optional): The arm the paired differences are taken against.
+            Defaults to None (the first arm).
 
     Returns:
         str: The table; PSNR of input and restored images where measured; the paired
@@ -339,10 +343,13 @@ def arm_table(rows: List[dict], students: Sequence[str]) -> str:
                 values = [psnr[(name, s)][1] for s in seeds.values() if (name, s) in psnr]
                 cells.append(f'{statistics.mean(values):.2f}' if values else '')
             out.append('| ' + ' | '.join(cells) + ' |')
-    names = list(arms)
+    if reference is not None and reference not in arms:
+        raise ValueError(f'reference arm {reference!r} is not one of {list(arms)}')
+    first = reference if reference is not None else next(iter(arms), None)
+    names = [first] + [a for a in arms if a != first]
     if len(names) > 1:
-        ref = arms[names[0]]
-        out += ['', f'Paired by seed, arm - {names[0]} (mean ± sd of the differences, n; an '
+        ref = arms[first]
+        out += ['', f'Paired by seed, arm - {first} (mean ± sd of the differences, n; an '
                 'arm without seeds, a fixed model, pairs with every seed):', '',
                 '| set | ' + ' | '.join(names[1:]) + ' |', '|---|' + '---|' * (len(names) - 1)]
         for name in sets:
@@ -418,6 +425,9 @@ def main(argv=None) -> int:
                         metavar='NAME=CONFIG,CKPT',
                         help='a trained detector to test on every set (repeatable), raw or '
                         'through its own restorer; named and grouped as --student')
+    parser.add_argument('--reference', metavar='ARM',
+                        help='the arm the paired differences are taken against (default: '
+                        'the first --student / --detector arm)')
     parser.add_argument('--reuse', action='store_true',
                         help='take the metrics of runs already finished in --work-dir')
     args = parser.parse_args(argv)
@@ -464,6 +474,10 @@ def main(argv=None) -> int:
     if students and (builtin or args.restorer_checkpoint):
         parser.error('--student tests restorers in front of a plain detector: not with '
                      '--restorer-checkpoint or a detector config that has a restorer')
+    arm_names = [arm_of(name)[0] for name in order]
+    if args.reference is not None and args.reference not in arm_names:
+        parser.error(f'--reference {args.reference!r}: not an arm of --student / --detector '
+                     f'({", ".join(dict.fromkeys(arm_names)) or "none given"})')
     modes = list(args.modes)
     if detectors and not students and not builtin and not args.restorer_checkpoint:
         modes = [m for m in modes if m != 'restored']  # no restorer for the main detector
@@ -531,7 +545,8 @@ def main(argv=None) -> int:
                       f"mAP_50 {metrics.get('coco/bbox_mAP_50', 0):.3f} "
                       f"({metrics['seconds']} s)")
         bar.close()
-    md = table(rows) if order == ['restored'] or not order else arm_table(rows, order)
+    md = (table(rows) if order == ['restored'] or not order
+          else arm_table(rows, order, args.reference))
     print(md)
     (args.work_dir / f'{args.label}.json').write_text(json.dumps(dict(
         config=str(args.config), checkpoint=args.checkpoint, restorer=restorer,
