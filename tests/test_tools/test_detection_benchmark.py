@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 
@@ -248,3 +249,20 @@ def test_paired_differences_against_a_chosen_reference_arm(bench):
     assert '| haze | -0.060 ± 0.014 (n=2) | 0.110 ± 0.014 (n=2) |' in paired
     with pytest.raises(ValueError, match="reference arm 'ctrl' is not one of"):
         bench.arm_table(rows, order, reference='ctrl')
+
+
+def test_plot_draws_every_arm(bench, tmp_path):
+    import cv2
+    m = 'coco/bbox_mAP'
+    rows = [dict(set='clean', mode='raw', **{m: 0.8}), dict(set='haze', mode='raw', **{m: 0.5})]
+    for seed in range(3):
+        rows += [dict(set=n, mode=f'tuned s{seed}', **{m: v + 0.01 * seed})
+                 for n, v in (('clean', 0.79), ('haze', 0.65))]
+    rows += [dict(set='haze', mode='released', **{m: 0.55})]
+    out = bench.plot_arms(rows, ['tuned s0', 'tuned s1', 'tuned s2', 'released'],
+                          tmp_path / 'sub' / 'arms.png')
+    img = cv2.imread(str(out))
+    assert img is not None and img.shape[0] > 200 and img.shape[1] > 300
+    # three arms (raw, tuned, released): matplotlib's first three colours are drawn
+    for bgr in ((180, 119, 31), (14, 127, 255), (44, 160, 44)):
+        assert (np.abs(img.astype(int) - bgr).sum(axis=2) < 10).sum() > 50, bgr

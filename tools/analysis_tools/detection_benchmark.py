@@ -7,7 +7,8 @@ Usage:
         [--data-root data/demo/detection] [--sets clean haze rain blur noise mixed]
         [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N]
         [--max-images N | --images START:STOP] [--border PX]
-        [--student NAME=CKPT ...] [--detector NAME=CONFIG,CHECKPOINT ...] [--reuse]
+        [--student NAME=CKPT ...] [--detector NAME=CONFIG,CHECKPOINT ...]
+        [--reference ARM] [--plot FILE] [--reuse]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -362,6 +363,53 @@ def arm_table(rows: List[dict], students: Sequence[str],
     return '\n'.join(out)
 
 
+def plot_arms(rows: List[dict], students: Sequence[str], path: Path) -> Path:
+    """Grouped bars of bbox mAP per set: raw, then each arm's mean (error bar: sd over
+    seeds, dots: the seeds); a dashed line at the clean detector's clean mAP.
+
+    Args:
+        rows (list[dict]): One per run, as for :func:`arm_table`.
+        students (Sequence[str]): The students / detectors, in the order of the bars.
+        path (Path): The picture to write (its folder is made).
+
+    Returns:
+        Path: ``path``.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    by = {(r['set'], r['mode']): r.get('coco/bbox_mAP') for r in rows}
+    arms: Dict[str, List[str]] = {'raw': ['raw']}
+    for student in students:
+        arms.setdefault(arm_of(student)[0], []).append(student)
+    sets = list(dict.fromkeys(r['set'] for r in rows))
+    width = 0.8 / len(arms)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(sets), 3.6))
+    for i, (arm, names) in enumerate(arms.items()):
+        for j, name in enumerate(sets):
+            values = [by[(name, s)] for s in names if by.get((name, s)) is not None]
+            if not values:
+                continue
+            x = j + (i - (len(arms) - 1) / 2) * width
+            sd = statistics.stdev(values) if len(values) > 1 else 0.0
+            ax.bar(x, statistics.mean(values), width, yerr=sd, color=f'C{i}',
+                   label=arm if j == 0 else None, capsize=2)
+            if len(values) > 1:
+                ax.plot([x] * len(values), values, 'k.', markersize=3)
+    clean = by.get(('clean', 'raw'))
+    if clean is not None:
+        ax.axhline(clean, color='k', linestyle='--', linewidth=0.8,
+                   label='clean detector, clean images')
+    ax.set_xticks(range(len(sets)), sets)
+    ax.set_ylabel('bbox mAP')
+    ax.legend(fontsize=7, ncol=2, loc='lower left')
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 class _Ordered(argparse.Action):
     """Append ``(option, value)`` to ``namespace.entries``: the order of ``--student`` and
     ``--detector`` together is the order of the table's arms."""
@@ -428,6 +476,8 @@ def main(argv=None) -> int:
     parser.add_argument('--reference', metavar='ARM',
                         help='the arm the paired differences are taken against (default: '
                         'the first --student / --detector arm)')
+    parser.add_argument('--plot', type=Path, metavar='FILE',
+                        help='also draw the arms as grouped bars (png / jpg / svg)')
     parser.add_argument('--reuse', action='store_true',
                         help='take the metrics of runs already finished in --work-dir')
     args = parser.parse_args(argv)
@@ -554,6 +604,8 @@ def main(argv=None) -> int:
         detectors={d: [str(c), k] for d, (c, k) in detectors.items()}, border=args.border,
         data_root=str(args.data_root), rows=rows), indent=1))
     (args.work_dir / f'{args.label}.md').write_text(md + '\n')
+    if args.plot is not None:
+        print(f'wrote {plot_arms(rows, order or ["restored"], args.plot)}')
     return 0
 
 
