@@ -20,8 +20,8 @@ val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'val.json')
 test_evaluator = val_evaluator
-# no val during training: detection_benchmark.py tests the result on every set
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs + 1)
+# validated once, at the end (clean val); detection_benchmark.py tests every set
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(lr=lr))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),

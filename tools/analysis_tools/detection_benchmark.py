@@ -402,7 +402,9 @@ def plot_arms(rows: List[dict], students: Sequence[str], path: Path) -> Path:
                    label='clean detector, clean images')
     ax.set_xticks(range(len(sets)), sets)
     ax.set_ylabel('bbox mAP')
-    ax.legend(fontsize=7, ncol=2, loc='lower left')
+    top = max([v for v in by.values() if v is not None] + [0.1])
+    ax.set_ylim(0, top * 1.22)  # room for the legend above the bars
+    ax.legend(fontsize=7, ncol=len(arms) + 1, loc='upper center', frameon=False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

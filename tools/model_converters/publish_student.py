@@ -12,6 +12,11 @@ that the model card quotes. The result loads wherever a student checkpoint does:
     python tools/model_converters/publish_student.py \\
         work_dirs/uniremoval_stage1_cpu-release/iter_3600.pth \\
         checkpoints/uniremoval-net-s_stage1-cpu.pth
+
+``--prefix`` takes the network from elsewhere in a checkpoint: the restorer of a detector
+fine-tuned jointly with it (``--prefix data_preprocessor.restorer.``; mmdet's
+``publish_model.py`` would keep the whole detector), to test it in front of another
+detector or on its own.
 """
 import argparse
 import sys
@@ -30,13 +35,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('in_file', help='a training checkpoint (mmengine)')
     parser.add_argument('out_file', help='where to write the released weights')
     parser.add_argument('--dtype', choices=sorted(DTYPES), default='float16')
+    parser.add_argument('--prefix', default='generator.',
+                        help='the network\'s keys in the checkpoint (default generator.; '
+                        'data_preprocessor.restorer. for a jointly fine-tuned detector)')
     parser.add_argument('--max-mib', type=float, default=6.0,
                         help='refuse to write a larger file (the repository limit)')
     return parser.parse_args(argv)
 
 
 def publish(in_file: str, out_file: str, dtype: str = 'float16',
-            max_mib: float = 6.0) -> str:
+            max_mib: float = 6.0, prefix: str = 'generator.') -> str:
     """Write the student of ``in_file`` to ``out_file``; return its SHA-256.
 
     Args:
@@ -44,6 +52,8 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
         out_file (str): The released file.
         dtype (str): Storage dtype of floating-point tensors. Defaults to float16.
         max_mib (float): Largest file allowed. Defaults to 6.
+        prefix (str): The keys of the network to keep (stripped). Defaults to
+            ``'generator.'`` (a stage-1/2 checkpoint's student).
 
     Returns:
         str: SHA-256 of the written file.
@@ -58,10 +68,15 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
     except CheckpointError as e:
         raise SystemExit(str(e))
     full = raw.get('state_dict', raw) if isinstance(raw, dict) else {}
-    if not any(k.startswith('generator.') for k in full):
-        raise SystemExit(f'{in_file}: no generator.* weights (not a stage-1/2 checkpoint?)')
-    state = remap_state_dict(raw)
-    dropped = sorted({k.split('.')[0] for k in full if not k.startswith('generator.')})
+    if not prefix.endswith('.'):
+        prefix += '.'
+    if not any(k.startswith(prefix) for k in full):
+        hint = ' (not a stage-1/2 checkpoint?)' if prefix == 'generator.' else ''
+        raise SystemExit(f'{in_file}: no {prefix}* weights{hint}')
+    state = remap_state_dict(raw, select_prefix=prefix, strip_prefixes=('module.', prefix))
+    depth, parent = prefix.count('.'), prefix.split('.')[0]  # name the dropped modules
+    dropped = sorted({'.'.join(k.split('.')[:depth if k.split('.')[0] == parent else 1])
+                      for k in full if not k.startswith(prefix)})
     out = OrderedDict((k, v.to(DTYPES[dtype]) if v.is_floating_point() else v)
                       for k, v in state.items())
     meta = dict(raw.get('meta', {}) or {}) if isinstance(raw, dict) else {}
@@ -85,7 +100,7 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    publish(args.in_file, args.out_file, args.dtype, args.max_mib)
+    publish(args.in_file, args.out_file, args.dtype, args.max_mib, args.prefix)
     return 0
 
 

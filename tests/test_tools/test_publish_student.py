@@ -1,0 +1,36 @@
+"""tools/model_converters/publish_student.py: the network taken from a checkpoint."""
+import pytest
+import torch
+
+from uniremoval_mm.models import UniRemovalNetT
+from uniremoval_mm.utils.checkpoint import load_external_checkpoint, load_weights
+from ..helpers import load_tool
+
+
+@pytest.fixture()
+def publish():
+    return load_tool('model_converters/publish_student.py').publish
+
+
+def test_a_jointly_fine_tuned_detectors_restorer_is_published_alone(publish, tmp_path):
+    torch.manual_seed(0)
+    net = UniRemovalNetT()
+    # a joint run's checkpoint: the detector, the trained restorer, its frozen initial copy
+    state = {f'data_preprocessor.restorer.{k}': v for k, v in net.state_dict().items()}
+    state.update({f'data_preprocessor.restorer_init.{k}': torch.zeros_like(v)
+                  for k, v in net.state_dict().items()})
+    state['backbone.stem.weight'] = torch.ones(2, 3)
+    ckpt, out = tmp_path / 'epoch_4.pth', tmp_path / 'restorer.pth'
+    torch.save(dict(state_dict=state, meta=dict(epoch=4)), ckpt)
+    publish(str(ckpt), str(out), 'float32', prefix='data_preprocessor.restorer')
+    raw = load_external_checkpoint(str(out))
+    assert set(raw['state_dict']) == set(net.state_dict())  # the trained copy, stripped
+    assert raw['meta']['dropped'] == ['backbone', 'data_preprocessor.restorer_init']
+    fresh = UniRemovalNetT()
+    load_weights(fresh, str(out))
+    x = torch.rand(1, 3, 17, 23)
+    with torch.no_grad():
+        assert torch.equal(fresh.eval()(x), net.eval()(x))
+    # the default prefix finds no student there, and says so with the file's name
+    with pytest.raises(SystemExit, match=r'epoch_4.pth: no generator\.\* weights'):
+        publish(str(ckpt), str(tmp_path / 'x.pth'))
