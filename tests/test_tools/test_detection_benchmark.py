@@ -266,3 +266,47 @@ def test_plot_draws_every_arm(bench, tmp_path):
     # three arms (raw, tuned, released): matplotlib's first three colours are drawn
     for bgr in ((180, 119, 31), (14, 127, 255), (44, 160, 44)):
         assert (np.abs(img.astype(int) - bgr).sum(axis=2) < 10).sum() > 50, bgr
+
+
+def test_exact_map_scores_saved_detections_unrounded(bench, tmp_path):
+    images = [dict(id=i, file_name=f'{i}.jpg', width=64, height=48) for i in (1, 2)]
+    anns = [dict(id=1, image_id=1, category_id=1, bbox=[4, 4, 20, 10], area=200, iscrowd=0),
+            dict(id=2, image_id=2, category_id=1, bbox=[30, 20, 16, 16], area=256, iscrowd=0)]
+    ann = tmp_path / 'val.json'
+    ann.write_text(json.dumps(dict(images=images, annotations=anns,
+                                   categories=[dict(id=1, name='disk')])))
+    dets = tmp_path / 'coco.bbox.json'
+    # both objects found exactly: mAP 1
+    dets.write_text(json.dumps([dict(image_id=a['image_id'], category_id=1, bbox=a['bbox'],
+                                     score=0.9) for a in anns]))
+    assert bench.exact_map(ann, dets) == pytest.approx(1.0)
+    # one found, one missed: 1 at recall 0..0.5 and nothing beyond, COCO's 101-point
+    # interpolation gives 51 / 101
+    dets.write_text(json.dumps([dict(image_id=1, category_id=1, bbox=[4, 4, 20, 10],
+                                     score=0.9)]))
+    assert bench.exact_map(ann, dets) == pytest.approx(51 / 101)
+    dets.write_text('[]')
+    assert bench.exact_map(ann, dets) == 0.0
+    with pytest.raises(FileNotFoundError, match='nope.json not found'):
+        bench.exact_map(ann, tmp_path / 'nope.json')
+    # added to a run's metrics, checked against mmdet's rounded value
+    cfg = tmp_path / 'run.py'
+    cfg.write_text(f"test_evaluator = [dict(type='CocoMetric', ann_file={str(ann)!r}, "
+                   f"outfile_prefix={str(tmp_path / 'coco')!r})]\n")
+    dets.write_text(json.dumps([dict(image_id=1, category_id=1, bbox=[4, 4, 20, 10],
+                                     score=0.9)]))
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'finished.json').write_text(json.dumps(dict(config='x', metrics={})))
+    out = bench.add_exact_map(cfg, work, {'coco/bbox_mAP': 0.505})
+    assert out['coco/bbox_mAP_exact'] == pytest.approx(51 / 101)
+    assert json.loads((work / 'finished.json').read_text())['metrics'] == out
+    with pytest.raises(RuntimeError, match="is not mmdet's rounded 0.700"):
+        bench.add_exact_map(cfg, work, {'coco/bbox_mAP': 0.7})
+    # the arm table gains a 4-decimal section
+    m = 'coco/bbox_mAP'
+    rows = [dict(set='clean', mode='raw', **{m: 0.809, m + '_exact': 0.80912}),
+            dict(set='clean', mode='a s0', **{m: 0.803, m + '_exact': 0.80341}),
+            dict(set='clean', mode='a s1', **{m: 0.804, m + '_exact': 0.80359})]
+    md = bench.arm_table(rows, ['a s0', 'a s1'])
+    assert '| clean | 0.8091 | 0.8035 ± 0.0001 |' in md

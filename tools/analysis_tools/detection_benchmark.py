@@ -8,7 +8,7 @@ Usage:
         [--modes raw restored] [--label NAME] [--work-dir DIR] [--jobs N]
         [--max-images N | --images START:STOP] [--border PX]
         [--student NAME=CKPT ...] [--detector NAME=CONFIG,CHECKPOINT ...]
-        [--reference ARM] [--plot FILE] [--reuse]
+        [--reference ARM] [--plot FILE] [--exact] [--reuse]
 
 Each (set, mode) is one run of ``tools/test.py`` in a subprocess, on a generated config
 (``WORK_DIR/configs/``): a ``_base_`` delta on DET_CONFIG that points the test set at
@@ -95,7 +95,8 @@ def restorer_config(spec: str) -> dict:
 def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optional[dict],
                    restorer_checkpoint: Optional[str], max_images: Optional[int] = None,
                    border: int = 0, images: Optional[range] = None,
-                   subset_dir: Optional[Path] = None) -> str:
+                   subset_dir: Optional[Path] = None,
+                   outfile_prefix: Optional[str] = None) -> str:
     """The text of a ``_base_`` delta on ``det_config`` testing on set ``name``.
 
     Args:
@@ -111,6 +112,8 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
             the COCO metric read that file. Defaults to None (every image).
         subset_dir (Path, optional): Where a subset's annotations go. Required with
             ``images`` or ``max_images``.
+        outfile_prefix (str, optional): Keep the detections (``PREFIX.bbox.json``, the
+            COCO metric's own dump) for :func:`exact_map`. Defaults to None (not kept).
 
     Returns:
         str: Config text.
@@ -142,6 +145,8 @@ def derived_config(det_config: Path, data_root: Path, name: str, restorer: Optio
              '    indices=None))']  # (a subset is its own ann_file; this line keeps the
     # text of configs written before, so --reuse still finds their runs)
     metrics = [dict(type='CocoMetric', ann_file=str(ann), metric='bbox', format_only=False)]
+    if outfile_prefix is not None:
+        metrics[0]['outfile_prefix'] = outfile_prefix
     scored = name != 'clean'  # PSNR / SSIM against the clean images
     if restorer is not None:
         pre = dict(type='UniRemovalPreprocessor', restorer=restorer,
@@ -210,6 +215,77 @@ def finished_metrics(config: Path, checkpoint: str,
     same = (record.get('config') == config.read_text()
             and record.get('checkpoint') == checkpoint)
     return record['metrics'] if same else None
+
+
+def exact_map(ann: Path, detections: Path,
+              proposal_nums: Sequence[int] = (100, 300, 1000)) -> float:
+    """COCO bbox mAP (IoU 0.50:0.95) of saved detections, unrounded.
+
+    mmdet's ``CocoMetric`` rounds its mAP to three decimals, too coarse to tell a cost
+    of 0.0045 from one of 0.0054; this scores the detections it saved the same way
+    (its default ``proposal_nums`` as ``maxDets``, every category and image of ``ann``).
+
+    Args:
+        ann (Path): The COCO annotations the run was scored against.
+        detections (Path): The ``PREFIX.bbox.json`` the metric wrote.
+        proposal_nums (Sequence[int]): ``CocoMetric``'s ``proposal_nums``. Defaults to
+            mmdet's (100, 300, 1000).
+
+    Returns:
+        float: mAP in [0, 1] (0 for no detections).
+
+    Raises:
+        FileNotFoundError: If either file is missing (named).
+    """
+    import contextlib
+    import io
+
+    from mmdet.datasets.api_wrappers import COCO, COCOeval
+    for path in (ann, detections):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f'{path} not found')
+    dets = json.loads(Path(detections).read_text())
+    if not dets:
+        return 0.0
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its summary
+        gt = COCO(str(ann))
+        ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
+        ev.params.catIds = gt.get_cat_ids()
+        ev.params.imgIds = gt.get_img_ids()
+        ev.params.maxDets = list(proposal_nums)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return float(ev.stats[0])
+
+
+def add_exact_map(config: Path, work_dir: Path, metrics: Dict[str, float]) -> Dict[str, float]:
+    """``metrics`` with ``coco/bbox_mAP_exact`` from the detections a run saved.
+
+    Args:
+        config (Path): The run's config (its first test metric names the annotations
+            and the detections' prefix).
+        work_dir (Path): The run's work dir (``finished.json`` is rewritten with it).
+        metrics (dict): The run's metrics.
+
+    Returns:
+        dict: The metrics with the exact value.
+
+    Raises:
+        RuntimeError: If it disagrees with mmdet's rounded mAP (not the same scoring).
+    """
+    from mmengine.config import Config
+    coco = Config.fromfile(str(config)).test_evaluator[0]
+    exact = exact_map(Path(coco['ann_file']), Path(coco['outfile_prefix'] + '.bbox.json'))
+    if abs(exact - metrics.get('coco/bbox_mAP', exact)) > 0.0005 + 1e-9:
+        raise RuntimeError(f'{config}: exact mAP {exact:.4f} is not mmdet\'s rounded '
+                           f'{metrics["coco/bbox_mAP"]:.3f}')
+    metrics = dict(metrics, **{'coco/bbox_mAP_exact': exact})
+    done = work_dir / 'finished.json'
+    if done.is_file():
+        record = json.loads(done.read_text())
+        done.write_text(json.dumps(dict(record, metrics=metrics)))
+    return metrics
 
 
 def run_one(config: Path, checkpoint: str, work_dir: Path,
@@ -343,6 +419,18 @@ def arm_table(rows: List[dict], students: Sequence[str],
             for seeds in arms.values():
                 values = [psnr[(name, s)][1] for s in seeds.values() if (name, s) in psnr]
                 cells.append(f'{statistics.mean(values):.2f}' if values else '')
+            out.append('| ' + ' | '.join(cells) + ' |')
+    exact = {(r['set'], r['mode']): r['coco/bbox_mAP_exact'] for r in rows
+             if r.get('coco/bbox_mAP_exact') is not None}
+    if exact:
+        out += ['', 'bbox mAP unrounded (pycocotools on the saved detections; mean ± sd):', '',
+                '| set | raw | ' + ' | '.join(arms) + ' |', '|---|---|' + '---|' * len(arms)]
+        for name in sets:
+            cells = [name, f"{exact[(name, 'raw')]:.4f}" if (name, 'raw') in exact else '']
+            for seeds in arms.values():
+                values = [exact[(name, s)] for s in seeds.values() if (name, s) in exact]
+                cells.append('' if not values else f'{values[0]:.4f}' if len(values) == 1
+                             else f'{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}')
             out.append('| ' + ' | '.join(cells) + ' |')
     if reference is not None and reference not in arms:
         raise ValueError(f'reference arm {reference!r} is not one of {list(arms)}')
@@ -480,6 +568,9 @@ def main(argv=None) -> int:
                         'the first --student / --detector arm)')
     parser.add_argument('--plot', type=Path, metavar='FILE',
                         help='also draw the arms as grouped bars (png / jpg / svg)')
+    parser.add_argument('--exact', action='store_true',
+                        help='also score the saved detections unrounded (mmdet prints three '
+                        'decimals): coco/bbox_mAP_exact, and a 4-decimal table')
     parser.add_argument('--reuse', action='store_true',
                         help='take the metrics of runs already finished in --work-dir')
     args = parser.parse_args(argv)
@@ -561,9 +652,10 @@ def main(argv=None) -> int:
             run = f'{args.label}_{name}_{tag}'
             cfg = args.work_dir / 'configs' / f'{run}.py'
             try:
+                prefix = str((args.work_dir / run / 'coco').resolve()) if args.exact else None
                 cfg.write_text(derived_config(
                     det_cfg, args.data_root, name, net, ckpt, args.max_images,
-                    args.border, images, args.work_dir / 'configs'))
+                    args.border, images, args.work_dir / 'configs', prefix))
             except (FileNotFoundError, ValueError) as e:
                 print(f'detection_benchmark: {e}', file=sys.stderr)
                 return 1
@@ -575,7 +667,10 @@ def main(argv=None) -> int:
 
     def measure(cfg: Path, work: Path, det_ckpt: str) -> Dict[str, float]:
         done = finished_metrics(cfg, det_ckpt, work) if args.reuse else None
-        return done if done is not None else run_one(cfg, det_ckpt, work, threads)
+        metrics = done if done is not None else run_one(cfg, det_ckpt, work, threads)
+        if args.exact and 'coco/bbox_mAP_exact' not in metrics:
+            metrics = add_exact_map(cfg, work, metrics)
+        return metrics
 
     with ThreadPoolExecutor(args.jobs) as pool:
         futures = [pool.submit(measure, cfg, work, ckpt) for _, _, cfg, work, ckpt in runs]
