@@ -268,7 +268,7 @@ def test_plot_draws_every_arm(bench, tmp_path):
         assert (np.abs(img.astype(int) - bgr).sum(axis=2) < 10).sum() > 50, bgr
 
 
-def test_exact_map_scores_saved_detections_unrounded(bench, tmp_path):
+def test_exact_map_scores_saved_detections_unrounded(bench, tmp_path, capsys):
     images = [dict(id=i, file_name=f'{i}.jpg', width=64, height=48) for i in (1, 2)]
     anns = [dict(id=1, image_id=1, category_id=1, bbox=[4, 4, 20, 10], area=200, iscrowd=0),
             dict(id=2, image_id=2, category_id=1, bbox=[30, 20, 16, 16], area=256, iscrowd=0)]
@@ -285,6 +285,12 @@ def test_exact_map_scores_saved_detections_unrounded(bench, tmp_path):
     dets.write_text(json.dumps([dict(image_id=1, category_id=1, bbox=[4, 4, 20, 10],
                                      score=0.9)]))
     assert bench.exact_map(ann, dets) == pytest.approx(51 / 101)
+    # scored from several threads at once (--jobs): pycocotools' summary never leaks out
+    from concurrent.futures import ThreadPoolExecutor
+    capsys.readouterr()
+    with ThreadPoolExecutor(4) as pool:
+        scores = list(pool.map(lambda _: bench.exact_map(ann, dets), range(8)))
+    assert scores == [pytest.approx(51 / 101)] * 8 and capsys.readouterr().out == ''
     dets.write_text('[]')
     assert bench.exact_map(ann, dets) == 0.0
     with pytest.raises(FileNotFoundError, match='nope.json not found'):

@@ -53,6 +53,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -61,6 +62,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a clone, uninstalled
 
 MODES = ('raw', 'restored')
+_STDOUT_LOCK = threading.Lock()
 #: A loss of mAP below this is "no loss": a share of it would be noise (issue 16's bar
 #: counts blur and rain only where the loss is above 0.02).
 MIN_LOSS = 0.02
@@ -247,7 +249,9 @@ def exact_map(ann: Path, detections: Path,
     dets = json.loads(Path(detections).read_text())
     if not dets:
         return 0.0
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its summary
+    # pycocotools prints its summary: silenced; redirect_stdout swaps sys.stdout for every
+    # thread, so runs scored from --jobs threads take turns (or one's summary leaks)
+    with _STDOUT_LOCK, contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(str(ann))
         ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
         ev.params.catIds = gt.get_cat_ids()
