@@ -280,7 +280,8 @@ def add_exact_map(config: Path, work_dir: Path, metrics: Dict[str, float]) -> Di
     """
     from mmengine.config import Config
     coco = Config.fromfile(str(config)).test_evaluator[0]
-    exact = exact_map(Path(coco['ann_file']), Path(coco['outfile_prefix'] + '.bbox.json'))
+    exact = exact_map(Path(coco['ann_file']), Path(coco['outfile_prefix'] + '.bbox.json'),
+                      coco.get('proposal_nums', (100, 300, 1000)))
     if abs(exact - metrics.get('coco/bbox_mAP', exact)) > 0.0005 + 1e-9:
         raise RuntimeError(f'{config}: exact mAP {exact:.4f} is not mmdet\'s rounded '
                            f'{metrics["coco/bbox_mAP"]:.3f}')
@@ -389,12 +390,12 @@ def arm_table(rows: List[dict], students: Sequence[str],
     sets = list(dict.fromkeys(r['set'] for r in rows))
     clean = by.get(('clean', 'raw'))
 
-    def cell(values: List[float]) -> str:
+    def cell(values: List[float], digits: int = 3) -> str:
         if not values:
             return ''
         if len(values) == 1:
-            return f'{values[0]:.3f}'
-        return f'{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}'
+            return f'{values[0]:.{digits}f}'
+        return f'{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}'
 
     head = ['set', 'raw'] + [f'{a} (n={len(s)})' for a, s in arms.items()]
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -430,11 +431,10 @@ def arm_table(rows: List[dict], students: Sequence[str],
         out += ['', 'bbox mAP unrounded (pycocotools on the saved detections; mean ± sd):', '',
                 '| set | raw | ' + ' | '.join(arms) + ' |', '|---|---|' + '---|' * len(arms)]
         for name in sets:
-            cells = [name, f"{exact[(name, 'raw')]:.4f}" if (name, 'raw') in exact else '']
+            cells = [name, cell([exact[(name, 'raw')]] if (name, 'raw') in exact else [], 4)]
             for seeds in arms.values():
-                values = [exact[(name, s)] for s in seeds.values() if (name, s) in exact]
-                cells.append('' if not values else f'{values[0]:.4f}' if len(values) == 1
-                             else f'{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}')
+                cells.append(cell([exact[(name, s)] for s in seeds.values()
+                                   if (name, s) in exact], 4))
             out.append('| ' + ' | '.join(cells) + ' |')
     if reference is not None and reference not in arms:
         raise ValueError(f'reference arm {reference!r} is not one of {list(arms)}')
@@ -505,14 +505,12 @@ def plot_arms(rows: List[dict], students: Sequence[str], path: Path) -> Path:
 
 
 class _Ordered(argparse.Action):
-    """Append ``(option, value)`` to ``namespace.entries``: the order of ``--student`` and
-    ``--detector`` together is the order of the table's arms."""
+    """Append ``(option, value)`` to ``namespace.entries`` (the one record of
+    ``--student`` and ``--detector``): their order together is the order of the arms."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        entries = list(getattr(namespace, 'entries', None) or [])
-        entries.append((option_string, values))
-        namespace.entries = entries
-        getattr(namespace, self.dest).append(values)
+        namespace.entries = [*namespace.entries, (option_string, values)]  # a new list:
+        # the default one is never changed
 
 
 def parse_detector(spec: str) -> Tuple[str, Path, str]:
@@ -560,10 +558,11 @@ def main(argv=None) -> int:
                         help='only val images START..STOP-1 (a tuning split)')
     parser.add_argument('--border', type=int, default=0,
                         help='mirrored margin of the restorer, in pixels (default 0)')
-    parser.add_argument('--student', action=_Ordered, default=[], metavar='NAME=CKPT',
+    parser.add_argument('--student', action=_Ordered, dest='entries', default=[],
+                        metavar='NAME=CKPT',
                         help='a restorer checkpoint to test (repeatable); "ARM sSEED" names '
                         'group seeds into arms')
-    parser.add_argument('--detector', action=_Ordered, default=[],
+    parser.add_argument('--detector', action=_Ordered, dest='entries', default=[],
                         metavar='NAME=CONFIG,CKPT',
                         help='a trained detector to test on every set (repeatable), raw or '
                         'through its own restorer; named and grouped as --student')
@@ -598,7 +597,7 @@ def main(argv=None) -> int:
     students: Dict[str, Optional[str]] = {}
     detectors: Dict[str, Tuple[Path, str]] = {}
     order: List[str] = []  # arms' columns: --student and --detector as given
-    for option, spec in getattr(args, 'entries', None) or []:
+    for option, spec in args.entries:
         if option == '--detector':
             try:
                 name, det_cfg, det_ckpt = parse_detector(spec)
