@@ -32,6 +32,8 @@ TYPES = {'3task': ['noise', 'rain', 'haze'],
 PREFIXES = {'3task': ['cbsd68-sigma15', 'cbsd68-sigma25', 'cbsd68-sigma50', 'rain100l',
                       'sots-outdoor'],
             '5task': ['cbsd68-sigma25', 'rain100l', 'sots-outdoor', 'gopro', 'lol']}
+KINDS = {'cbsd68-sigma15': 'noise', 'cbsd68-sigma25': 'noise', 'cbsd68-sigma50': 'noise',
+         'rain100l': 'rain', 'sots-outdoor': 'haze', 'gopro': 'blur', 'lol': 'lowlight'}
 SIZE = (40, 48)  # (H, W) of the fixture images
 
 
@@ -145,6 +147,7 @@ def test_config_loads_and_is_what_its_name_says(config):
         assert all(m.convert_to == ('Y' if prefix == 'rain100l' else None)
                    for m in evaluator.metrics)
         assert loader.dataset.match == ('reside' if prefix == 'sots-outdoor' else 'same')
+        assert loader.dataset.degradation_type == KINDS[prefix]
     if stage == 1:
         assert cfg.val_dataloader == cfg.test_dataloader
         assert cfg.model.distill_reliability == 'sample' and cfg.model.igcl.type == 'IGCLLoss'

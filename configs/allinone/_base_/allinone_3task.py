@@ -70,28 +70,43 @@ allinone_test_pipeline = [
     dict(type='LoadImageChecked', key='gt', channel_order='rgb'),
     dict(type='PackInputs', meta_keys=['degradation_type']),
 ]
-# (prefix = set folder, degradation type, match rule, colour space of the metrics)
-allinone_test_sets = [
-    *[(f'cbsd68-sigma{s}', 'noise', 'same', None) for s in allinone_test_sigmas],
-    ('rain100l', 'rain', 'same', 'Y'),
-    ('sots-outdoor', 'haze', 'reside', None),
-]
+# Every paired test set of the all-in-one settings, by name (GoPro and LOL are the 5-task
+# setting's, ./allinone_5task.py): its folder under allinone_root (also the metrics'
+# prefix), degradation type, match rule and the metrics' colour space. A setting picks its
+# sets from the loader and evaluator tables below by name, e.g.
+# {{_base_.allinone_test_loaders.gopro}}: one recipe serves every set.
+allinone_test_sets = dict(
+    cbsd68_sigma15=('cbsd68-sigma15', 'noise', 'same', None),
+    cbsd68_sigma25=('cbsd68-sigma25', 'noise', 'same', None),
+    cbsd68_sigma50=('cbsd68-sigma50', 'noise', 'same', None),
+    rain100l=('rain100l', 'rain', 'same', 'Y'),
+    sots_outdoor=('sots-outdoor', 'haze', 'reside', None),
+    gopro=('gopro', 'blur', 'same', None),
+    lol=('lol', 'lowlight', 'same', None),
+)
 
 
-def _loader(name, kind, match):
+def _loader(folder, kind, match):
     return dict(
         num_workers=2, persistent_workers=False, drop_last=False, batch_size=1,
         sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(type='PairedFolderDataset', data_root=f'{allinone_root}/{name}/test',
+        dataset=dict(type='PairedFolderDataset', data_root=f'{allinone_root}/{folder}/test',
                      match=match, degradation_type=kind, pipeline=allinone_test_pipeline))
 
 
-def _evaluator(name, space):
+def _evaluator(folder, space):
     return dict(type='Evaluator', metrics=[
-        dict(type='PSNR', prefix=name, convert_to=space),
-        dict(type='SSIM', prefix=name, convert_to=space)
+        dict(type='PSNR', prefix=folder, convert_to=space),
+        dict(type='SSIM', prefix=folder, convert_to=space)
     ])
 
 
-allinone_val_dataloader = [_loader(n, k, m) for n, k, m, _ in allinone_test_sets]
-allinone_val_evaluator = [_evaluator(n, s) for n, _, _, s in allinone_test_sets]
+allinone_test_loaders = {k: _loader(f, t, m) for k, (f, t, m, _) in allinone_test_sets.items()}
+allinone_test_evaluators = {k: _evaluator(f, s) for k, (f, _, _, s) in allinone_test_sets.items()}
+# this setting: CBSD68 at every sigma of allinone_test_sigmas, Rain100L, SOTS-outdoor
+allinone_val_dataloader = [
+    *[allinone_test_loaders[f'cbsd68_sigma{s}'] for s in allinone_test_sigmas],
+    allinone_test_loaders['rain100l'], allinone_test_loaders['sots_outdoor']]
+allinone_val_evaluator = [
+    *[allinone_test_evaluators[f'cbsd68_sigma{s}'] for s in allinone_test_sigmas],
+    allinone_test_evaluators['rain100l'], allinone_test_evaluators['sots_outdoor']]

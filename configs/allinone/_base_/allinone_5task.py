@@ -28,30 +28,13 @@ allinone_train_dataset = dict(
     ])
 
 allinone_test_sigmas = (25, )
-allinone_test_sets = [
-    ('cbsd68-sigma25', 'noise', 'same', None),
-    ('rain100l', 'rain', 'same', 'Y'),
-    ('sots-outdoor', 'haze', 'reside', None),
-    ('gopro', 'blur', 'same', None),
-    ('lol', 'lowlight', 'same', None),
-]
-
-
-def _loader(name, kind, match):
-    return dict(
-        num_workers=2, persistent_workers=False, drop_last=False, batch_size=1,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        dataset=dict(type='PairedFolderDataset', data_root=f'{allinone_root}/{name}/test',
-                     match=match, degradation_type=kind,
-                     pipeline={{_base_.allinone_test_pipeline}}))
-
-
-def _evaluator(name, space):
-    return dict(type='Evaluator', metrics=[
-        dict(type='PSNR', prefix=name, convert_to=space),
-        dict(type='SSIM', prefix=name, convert_to=space)
-    ])
-
-
-allinone_val_dataloader = [_loader(n, k, m) for n, k, m, _ in allinone_test_sets]
-allinone_val_evaluator = [_evaluator(n, s) for n, _, _, s in allinone_test_sets]
+# the test sets, picked by name from the 3-task base's tables of every set
+allinone_val_dataloader = [
+    {{_base_.allinone_test_loaders.cbsd68_sigma25}}, {{_base_.allinone_test_loaders.rain100l}},
+    {{_base_.allinone_test_loaders.sots_outdoor}}, {{_base_.allinone_test_loaders.gopro}},
+    {{_base_.allinone_test_loaders.lol}}]
+allinone_val_evaluator = [
+    {{_base_.allinone_test_evaluators.cbsd68_sigma25}},
+    {{_base_.allinone_test_evaluators.rain100l}},
+    {{_base_.allinone_test_evaluators.sots_outdoor}},
+    {{_base_.allinone_test_evaluators.gopro}}, {{_base_.allinone_test_evaluators.lol}}]
