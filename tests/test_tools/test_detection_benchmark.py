@@ -110,8 +110,6 @@ def test_bad_arguments_are_named(bench, args, message, capsys):
 
 
 def test_arm_table_gives_mean_sd_recovered_share_and_paired_differences(bench):
-    assert bench.arm_of('detaware s12') == ('detaware', '12')
-    assert bench.arm_of('released') == ('released', None)
     m = 'coco/bbox_mAP'
     rows = [dict(set='clean', mode='raw', **{m: 0.8}), dict(set='haze', mode='raw', **{m: 0.6}),
             dict(set='clean', mode='released', **{m: 0.79}),

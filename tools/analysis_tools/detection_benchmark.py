@@ -60,6 +60,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run from a clone, uninstalled
+from uniremoval_mm.utils.seed_arms import (arm_of, group_arms, mean_sd,  # noqa: E402
+                                           paired_differences)
 
 MODES = ('raw', 'restored')
 _STDOUT_LOCK = threading.Lock()
@@ -351,22 +353,6 @@ def table(rows: List[dict]) -> str:
     return '\n'.join(out)
 
 
-def arm_of(student: str) -> Tuple[str, Optional[str]]:
-    """``'detaware s1'`` -> ``('detaware', '1')``; a name without a seed is its own arm."""
-    m = re.match(r'^(.*\S)\s+s(\d+)$', student)
-    return (m.group(1), m.group(2)) if m else (student, None)
-
-
-def _pairs(arm: Dict[Optional[str], str], ref: Dict[Optional[str], str]) -> List[Tuple[str, str]]:
-    """(student of ``arm``, student of ``ref``) pairs with the same seed; a seedless
-    side (one fixed model) pairs with every seed of the other."""
-    if None in ref and len(ref) == 1:
-        return [(a, ref[None]) for a in arm.values()]
-    if None in arm and len(arm) == 1:
-        return [(arm[None], b) for b in ref.values()]
-    return [(a, ref[seed]) for seed, a in arm.items() if seed in ref]
-
-
 def arm_table(rows: List[dict], students: Sequence[str],
               reference: Optional[str] = None) -> str:
     """A markdown table of bbox mAP per set: raw, then each arm's mean ± sd over seeds.
@@ -383,19 +369,10 @@ def arm_table(rows: List[dict], students: Sequence[str],
         differences (arm - first arm, same seed).
     """
     by = {(r['set'], r['mode']): r.get('coco/bbox_mAP') for r in rows}
-    arms: Dict[str, Dict[Optional[str], str]] = {}
-    for student in students:
-        arm, seed = arm_of(student)
-        arms.setdefault(arm, {})[seed] = student
+    arms = group_arms(students)
     sets = list(dict.fromkeys(r['set'] for r in rows))
     clean = by.get(('clean', 'raw'))
-
-    def cell(values: List[float], digits: int = 3) -> str:
-        if not values:
-            return ''
-        if len(values) == 1:
-            return f'{values[0]:.{digits}f}'
-        return f'{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}'
+    cell = mean_sd
 
     head = ['set', 'raw'] + [f'{a} (n={len(s)})' for a, s in arms.items()]
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -440,6 +417,10 @@ def arm_table(rows: List[dict], students: Sequence[str],
         raise ValueError(f'reference arm {reference!r} is not one of {list(arms)}')
     first = reference if reference is not None else next(iter(arms), None)
     names = [first] + [a for a in arms if a != first]
+
+    def measured(name: str, seeds: Dict[Optional[str], str]) -> Dict[Optional[str], float]:
+        return {seed: by[(name, s)] for seed, s in seeds.items() if by.get((name, s)) is not None}
+
     if len(names) > 1:
         ref = arms[first]
         out += ['', f'Paired by seed, arm - {first} (mean ± sd of the differences, n; an '
@@ -448,8 +429,7 @@ def arm_table(rows: List[dict], students: Sequence[str],
         for name in sets:
             cells = [name]
             for arm in names[1:]:
-                diffs = [by[(name, a)] - by[(name, b)] for a, b in _pairs(arms[arm], ref)
-                         if by.get((name, a)) is not None and by.get((name, b)) is not None]
+                diffs = paired_differences(measured(name, arms[arm]), measured(name, ref))
                 cells.append(f'{cell(diffs)} (n={len(diffs)})' if diffs else '')
             out.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(out)

@@ -8,11 +8,12 @@
 """
 import argparse
 import json
-import re
-import statistics
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+from uniremoval_mm.utils.seed_arms import arm_of, mean_sd, paired_differences  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,16 +26,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _by_seed(results: dict, arm: str) -> Dict[str, dict]:
-    pattern = re.compile(rf'^student {re.escape(arm)} s(\d+)$')
-    found = {m.group(1): row for name, row in results.items() if (m := pattern.match(name))}
+    found = {}
+    for name, row in results.items():
+        if name.startswith('student '):
+            run_arm, seed = arm_of(name[len('student '):])
+            if run_arm == arm and seed is not None:
+                found[seed] = row
     if not found:
         raise SystemExit(f'no student named "{arm} s<seed>" in the table')
     return found
-
-
-def _fmt(values: List[float]) -> str:
-    sd = statistics.stdev(values) if len(values) > 1 else float('nan')
-    return f'{statistics.mean(values):.2f} ± {sd:.2f}'
 
 
 def main(argv=None) -> int:
@@ -50,9 +50,11 @@ def main(argv=None) -> int:
           '(paired) |')
     print('|---|---|---|---|')
     for s in sets:
-        va = [a[k][s][args.metric] for k in seeds]
-        vb = [b[k][s][args.metric] for k in seeds]
-        print(f'| {s} | {_fmt(va)} | {_fmt(vb)} | {_fmt([y - x for x, y in zip(va, vb)])} |')
+        va = {k: a[k][s][args.metric] for k in seeds}
+        vb = {k: b[k][s][args.metric] for k in seeds}
+        cells = [mean_sd(list(v.values()), 2) for v in (va, vb)]
+        cells.append(mean_sd(paired_differences(vb, va), 2))
+        print(f'| {s} | ' + ' | '.join(cells) + ' |')
     return 0
 
 

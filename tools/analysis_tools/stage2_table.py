@@ -22,11 +22,13 @@ bound: at most 0.3 dB lost). The newest test json of each run is read.
 """
 import argparse
 import json
-import re
 import statistics
 import sys
 from pathlib import Path
 from typing import Dict, List, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
+from uniremoval_mm.utils.seed_arms import arm_of, mean_sd, paired_differences  # noqa: E402
 
 MEASURES = ('NIQE', 'PIQE')
 SETS = ('haze', 'rain', 'blur', 'noise', 'mixed', 'clean')
@@ -91,31 +93,26 @@ def parse_runs(specs: List[str]) -> Dict[str, Dict[str, Path]]:
     arms: Dict[str, Dict[str, Path]] = {}
     for spec in specs:
         name, sep, path = spec.partition('=')
-        m = re.fullmatch(r'\s*(.+?)\s+s(\d+)\s*', name)
-        if not sep or not m:
+        arm, seed = arm_of(name.strip())
+        if not sep or seed is None:
             raise ValueError(f'--run {spec!r}: expected "ARM sSEED=WORK_DIR"')
         if not Path(path).is_dir():
             raise ValueError(f'--run {spec!r}: {path} is not a folder')
-        arm, seed = m.groups()
         if seed in arms.get(arm, {}):
             raise ValueError(f'--run {spec!r}: seed {seed} of {arm!r} given twice')
         arms.setdefault(arm, {})[seed] = Path(path)
     return arms
 
 
-def _fmt(values: List[float], digits: int = 2) -> str:
-    if not values:
-        return ''
-    if len(values) == 1:
-        return f'{values[0]:.{digits}f}'
-    return f'{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}'
+def _fmt(values: List[float]) -> str:
+    return mean_sd(values, digits=2)
 
 
 def _paired(runs: Dict[str, Dict[str, float]], ref: Dict[str, Dict[str, float]],
             key: str) -> str:
     """``runs − ref`` on ``key`` over the seeds both have, as ``mean ± sd (n=N)``."""
-    d = [runs[s][key] - ref[s][key] for s in sorted(runs, key=int)
-         if s in ref and key in runs[s] and key in ref[s]]
+    d = paired_differences({s: m[key] for s, m in runs.items() if key in m},
+                           {s: m[key] for s, m in ref.items() if key in m})
     return f'{_fmt(d)} (n={len(d)})' if d else ''
 
 
