@@ -4,7 +4,6 @@ voc2coco and make_degraded_coco: valid files processed correctly, every bad one 
 in one line naming the file and the problem, the run goes on, the exit code is 1 at the
 end, and nothing existing is replaced without ``--overwrite``.
 """
-import importlib.util
 import json
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import uniremoval_mm  # noqa: F401
 from uniremoval_mm.datasets.converters import voc_to_coco
 from uniremoval_mm.datasets.degrade_coco import RECORDS, make_degraded_coco
 from uniremoval_mm.datasets.image_files import _orient, orient_box
-from ..conftest import REPO_ROOT
-from ..helpers import make_unreadable, rgb, write_corpus
+from ..helpers import load_tool, make_unreadable, rgb, write_corpus
 
 NOISE = dict(type='AddNoise', severity=2, seed=0)
 VOC = '<annotation><filename>{name}</filename>{size}{objects}</annotation>'
@@ -90,11 +88,7 @@ def test_make_degraded_coco_on_the_corpus(corpus_coco, tmp_path):
 
 
 def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(
-        name, REPO_ROOT / 'tools' / 'dataset_converters' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'dataset_converters/{name}.py')
 
 
 def test_make_degraded_coco_cli_exit_code_and_no_overwrite(corpus_coco, tmp_path, capsys):

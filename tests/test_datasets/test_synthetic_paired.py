@@ -1,5 +1,4 @@
 """SyntheticPairedDataset, AddTypedDegradation, content sniffing, the demo data builder."""
-import importlib.util
 from collections import Counter
 
 import cv2
@@ -8,7 +7,7 @@ import pytest
 
 import uniremoval_mm  # noqa: F401
 from uniremoval_mm.datasets import SyntheticPairedDataset, list_images, sniff_image_format
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 PIPELINE = [
     dict(type='LoadImageFromFile', key='gt', channel_order='rgb'),
@@ -87,11 +86,7 @@ def test_empty_folder_and_unknown_type_are_clear_errors(tmp_path, photos):
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location(
-        'build_demo_data', REPO_ROOT / 'tools' / 'misc' / 'build_demo_data.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('misc/build_demo_data.py')
 
 
 def test_demo_data_builder_is_idempotent_and_refuses_foreign_folders(tmp_path):

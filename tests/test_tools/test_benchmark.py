@@ -1,14 +1,10 @@
 """tools/analysis_tools/benchmark.py runs end to end on tiny sizes (a functional test: no
 timing is asserted)."""
-import importlib.util
 import json
 
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
-_SPEC = importlib.util.spec_from_file_location(
-    'benchmark', REPO_ROOT / 'tools' / 'analysis_tools' / 'benchmark.py')
-benchmark = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(benchmark)
+benchmark = load_tool('analysis_tools/benchmark.py')
 
 
 def test_models_are_known_and_teachers_deduplicated():

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 IMAGES = ('foggy-009', 'haze-087', 'haze-012')
 RESTORER = ('type=mmagic.UniRemovalNet', 'width=4', 'enc_blocks=(1,1)', 'middle_blocks=1')
@@ -49,10 +50,7 @@ def test_dawn_images_convert_and_run_through_test_py_with_the_restorer(realdata,
     assert sizes['foggy-009.jpg'] == (1170, 414) and len(coco['images']) == 3
     ckpt = tmp_path / 'random.pth'
     _random_faster_rcnn(ckpt)
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('test_tool', REPO_ROOT / 'tools' / 'test.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('test.py')
     code = tool.run_cli(tool.main, [
         str(REPO_ROOT / 'configs/detection/faster-rcnn_r50_fpn_uniremoval-s_dawn-fog.py'),
         str(ckpt), '--work-dir', str(tmp_path / 'work'), '--cfg-options',

@@ -1,20 +1,16 @@
 """tools/demo.py: the whole demo in --quick mode, from an empty folder (as on a user's
 machine: no ../shared, so the teachers' fallbacks and the embedded photos are used)."""
-import importlib.util
 import json
 import os
 
 import cv2
 import pytest
 
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 
 def _demo():
-    spec = importlib.util.spec_from_file_location('demo', REPO_ROOT / 'tools' / 'demo.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('demo.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,28 +1,19 @@
 """tools/misc/patch_mmcv_setup.py: the C++20 patch the install script applies."""
-import importlib.util
 import os
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
-SCRIPT = REPO_ROOT / 'tools' / 'misc' / 'patch_mmcv_setup.py'
 CACHE = Path(os.environ.get(
     'UNIREMOVAL_CACHE',
     Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'uniremoval_mm'))
 SDIST = CACHE / 'sdist' / 'mmcv-2.1.0.tar.gz'
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location('patch_mmcv_setup', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-patch = _load_script()
+patch = load_tool('misc/patch_mmcv_setup.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,19 +1,15 @@
 """tools/deployment/pytorch2onnx.py: the exported student runs at any size in onnxruntime
 and matches PyTorch."""
-import importlib.util
 
 import pytest
 import torch
 
-from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
 
-_SPEC = importlib.util.spec_from_file_location(
-    'pytorch2onnx', REPO_ROOT / 'tools' / 'deployment' / 'pytorch2onnx.py')
-p2o = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(p2o)
+p2o = load_tool('deployment/pytorch2onnx.py')
 
 
 @pytest.mark.parametrize('export_shape', [(24, 32), (29, 35)], ids=['multiple', 'odd'])

@@ -4,7 +4,6 @@ Most cases use a fresh UniRemovalNet-T, which is the identity (zero-initialised 
 what comes out must then equal what went in, so formats, orientation, alpha and bit
 depth are checked pixel for pixel.
 """
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,17 +18,10 @@ from PIL import Image
 from uniremoval_mm.models import UniRemovalNetT
 from uniremoval_mm.utils.errors import UsageError
 from ..conftest import REPO_ROOT
-from ..helpers import make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png, write_corpus
+from ..helpers import (load_tool, make_unreadable, pil_bytes, rgb, truncated_jpeg, truncated_png,
+                       write_corpus)
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('restore_tool', REPO_ROOT / 'tools/restore.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-restore_tool = _load_tool()
+restore_tool = load_tool('restore.py')
 
 
 def _save_checkpoint(path: Path, scale: float = 0.0, nan: bool = False) -> str:

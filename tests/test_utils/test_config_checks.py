@@ -4,7 +4,6 @@ Whole-config checks (uniremoval_mm.utils.config_checks, run by load_config) and 
 checks each module makes when it is built: the distiller's teacher types, the
 pre-processor's normalisation, impossible sizes.
 """
-import importlib.util
 
 import pytest
 import torch
@@ -16,6 +15,7 @@ from uniremoval_mm.utils.cli import run_cli
 from uniremoval_mm.utils.config_checks import check_config
 from uniremoval_mm.utils.errors import UsageError
 from ..conftest import REPO_ROOT
+from ..helpers import load_tool
 
 FASTER = 'configs/detection/faster-rcnn_r50_fpn_uniremoval-s_dawn-fog.py'
 RTMDET = 'configs/detection/rtmdet-tiny_uniremoval-s_rtts.py'
@@ -72,9 +72,7 @@ def test_crop_too_small_for_the_discriminator():
 
 
 def test_train_tool_stops_with_one_line_before_building_anything(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location('train_tool', REPO_ROOT / 'tools/train.py')
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+    train = load_tool('train.py')
     code = run_cli(train.main, [str(REPO_ROOT / FASTER), '--work-dir', str(tmp_path / 'w'),
                                 '--cfg-options', 'model.data_preprocessor.bgr_to_rgb=False'])
     err = capsys.readouterr().err

@@ -3,16 +3,12 @@
 References (issue #4) were measured with an independent implementation; a port that
 misses one by more than about 0.1 dB is wrong. Skips where ../shared/realdata is absent.
 """
-import importlib.util
 
 import pytest
 
-from ...conftest import REPO_ROOT
+from ...helpers import load_tool
 
-_spec = importlib.util.spec_from_file_location(
-    'check_teachers', REPO_ROOT / 'tools' / 'analysis_tools' / 'check_teachers.py')
-check_teachers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(check_teachers)
+check_teachers = load_tool('analysis_tools/check_teachers.py')
 
 
 @pytest.fixture(scope='module')
