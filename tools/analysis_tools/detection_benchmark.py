@@ -372,7 +372,6 @@ def arm_table(rows: List[dict], students: Sequence[str],
     arms = group_arms(students)
     sets = list(dict.fromkeys(r['set'] for r in rows))
     clean = by.get(('clean', 'raw'))
-    cell = mean_sd
 
     head = ['set', 'raw'] + [f'{a} (n={len(s)})' for a, s in arms.items()]
     out = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -381,7 +380,7 @@ def arm_table(rows: List[dict], students: Sequence[str],
         cells = [name, _fmt(raw)]
         for seeds in arms.values():
             values = [by[(name, s)] for s in seeds.values() if by.get((name, s)) is not None]
-            text = cell(values)
+            text = mean_sd(values)
             lost = None if clean is None or raw is None else clean - raw
             if values and name != 'clean' and lost is not None:
                 text += (f' ({(statistics.mean(values) - raw) / lost:+.0%})'
@@ -408,10 +407,10 @@ def arm_table(rows: List[dict], students: Sequence[str],
         out += ['', 'bbox mAP unrounded (pycocotools on the saved detections; mean ± sd):', '',
                 '| set | raw | ' + ' | '.join(arms) + ' |', '|---|---|' + '---|' * len(arms)]
         for name in sets:
-            cells = [name, cell([exact[(name, 'raw')]] if (name, 'raw') in exact else [], 4)]
+            cells = [name, mean_sd([exact[(name, 'raw')]] if (name, 'raw') in exact else [], 4)]
             for seeds in arms.values():
-                cells.append(cell([exact[(name, s)] for s in seeds.values()
-                                   if (name, s) in exact], 4))
+                cells.append(mean_sd([exact[(name, s)] for s in seeds.values()
+                                      if (name, s) in exact], 4))
             out.append('| ' + ' | '.join(cells) + ' |')
     if reference is not None and reference not in arms:
         raise ValueError(f'reference arm {reference!r} is not one of {list(arms)}')
@@ -430,7 +429,7 @@ def arm_table(rows: List[dict], students: Sequence[str],
             cells = [name]
             for arm in names[1:]:
                 diffs = paired_differences(measured(name, arms[arm]), measured(name, ref))
-                cells.append(f'{cell(diffs)} (n={len(diffs)})' if diffs else '')
+                cells.append(f'{mean_sd(diffs)} (n={len(diffs)})' if diffs else '')
             out.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(out)
 
