@@ -450,9 +450,8 @@ def plot_arms(rows: List[dict], students: Sequence[str], path: Path) -> Path:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     by = {(r['set'], r['mode']): r.get('coco/bbox_mAP') for r in rows}
-    arms: Dict[str, List[str]] = {'raw': ['raw']}
-    for student in students:
-        arms.setdefault(arm_of(student)[0], []).append(student)
+    arms = {'raw': ['raw']}
+    arms.update((arm, list(runs.values())) for arm, runs in group_arms(students).items())
     sets = list(dict.fromkeys(r['set'] for r in rows))
     width = 0.8 / len(arms)
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(sets), 3.6))
