@@ -8,6 +8,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from .checks import check_mode, checked_images, no_files_error, pipeline_min_size, report_skipped
+from .realdata_splits import in_split, parse_split
 
 # How the stem of a degraded file names its clean file's stem, per benchmark layout.
 MATCH_RULES: Dict[str, Callable[[str], str]] = {
@@ -169,6 +170,12 @@ class UnpairedFolderDataset(BaseDataset):
         skip_missing (bool): A named sub-folder that does not exist is skipped with a
             warning instead of an error (candidate roots need not have the same kinds).
             Defaults to False.
+        split (str, optional): Keep only one part of DAWN's fog photos:
+            ``'dawn-calibration'`` (numbers divisible by 3, the unlabelled pool a
+            restorer may learn from), its folds ``'dawn-calibration-fit'`` /
+            ``'dawn-calibration-tune'``, or ``'dawn-acceptance'`` (the rest, measured
+            only); see :mod:`uniremoval_mm.datasets.realdata_splits`. Every file must then
+            carry a DAWN name. Defaults to None (all files).
         pipeline (list[dict], optional): The data pipeline. Defaults to None.
         check_files (str): What is checked of each photo when the dataset is built:
             ``'header'``, ``'decode'`` or ``'none'``. Defaults to ``'header'``.
@@ -192,11 +199,15 @@ class UnpairedFolderDataset(BaseDataset):
                  files: Optional[Dict[str, Sequence[str]]] = None,
                  exclude_files: Optional[Dict[str, Sequence[str]]] = None,
                  skip_missing: bool = False,
+                 split: Optional[str] = None,
                  pipeline: Optional[List[Union[dict, Callable]]] = None,
                  check_files: str = 'header',
                  max_pixels: Optional[int] = None,
                  **kwargs) -> None:
         check_mode(type(self).__name__, check_files, max_pixels)
+        if split is not None:
+            parse_split(split)
+        self.split = split
         for name, value in (('files', files), ('exclude_files', exclude_files)):
             if value is not None and (not isinstance(value, dict) or any(
                     isinstance(v, str) for v in value.values())):
@@ -273,6 +284,8 @@ class UnpairedFolderDataset(BaseDataset):
                                         '`files` but not there')
 
         def use(name: str) -> bool:
+            if self.split is not None and not in_split(name, self.split):
+                return False
             return (keep is None or name in keep) and name not in drop
 
         return ([p for p in paths if use(p.name)],

@@ -238,3 +238,33 @@ def test_seeded_choice_is_reproducible_per_image():
 def test_invalid_choices_raise(kwargs):
     with pytest.raises(ValueError):
         AddNoise(**kwargs)
+
+
+def test_outdoor_fog_thickens_towards_the_horizon_keeps_a_bright_sky_and_is_seeded():
+    from uniremoval_mm.datasets.transforms import AddOutdoorFog
+    h, w = 61, 47
+    img = np.zeros((h, w, 3), np.uint8)
+    img[:15] = 240  # bright sky
+    img[15:] = np.random.default_rng(0).integers(30, 120, (h - 15, w, 3))
+    fog = AddOutdoorFog(severity=4, seed=3, horizon_range=(0.3, 0.3), noise_range=(0, 0),
+                        jpeg_quality_range=None, glow_range=(0, 0), non_uniform=0.0)
+    out = fog.transform(dict(img=img.copy(), img_path='a.png'))
+    again = fog.transform(dict(img=img.copy(), img_path='a.png'))
+    np.testing.assert_array_equal(out['img'], again['img'])
+    lifted = out['img'].astype(float) - img
+    assert lifted[20:25].mean() > lifted[-5:].mean() + 10  # near rows less veiled
+    assert out['img'][:10].mean() >= 0.9 * img[:10].mean()  # the sky stays bright
+    assert out['degradations'][-1]['depth'] == 'road-scene'
+    assert out['img'].shape == img.shape and out['img'].dtype == np.uint8
+
+
+def test_outdoor_fog_glow_noise_and_jpeg_are_recorded_and_checked():
+    from uniremoval_mm.datasets.transforms import AddOutdoorFog
+    img = np.full((33, 45, 3), 60, np.uint8)
+    img[10:12, 20:22] = 255  # a lamp
+    out = AddOutdoorFog(severity=2, seed=0, glow_range=(0.5, 0.5)).transform(
+        dict(img=img, img_path='b.png'))
+    params = out['degradations'][-1]
+    assert params['glow'] == 0.5 and 60 <= params['jpeg_quality'] <= 95
+    with pytest.raises(ValueError, match='glow_sigma > 0'):
+        AddOutdoorFog(glow_sigma=0)

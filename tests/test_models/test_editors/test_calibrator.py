@@ -177,3 +177,39 @@ def test_cgcl_discriminator_embedding_needs_features():
     with pytest.raises(ValueError, match='features'):
         build_calibrator(cgcl=DISC_CGCL, discriminator=dict(
             type='PatchDiscriminator', in_channels=3, base_channels=4, num_conv=2))
+
+
+def test_its_own_content_loss_and_no_placeholder():
+    model = build_calibrator()
+    assert model.pixel_loss is None and type(model.content_loss).__name__ == 'CharbonnierLoss'
+    log = model.train_step(unpaired_batch(['haze', 'clean']), _optim(model))
+    assert 'content.loss' in log
+    none = build_calibrator(content_loss=None)
+    assert 'content.loss' not in none.train_step(unpaired_batch(['haze', 'clean']),
+                                                 _optim(none))
+
+
+def test_priors_highpass_content_and_rehearsal_train_the_generator():
+    model = build_calibrator(
+        content_highpass_sigma=2.0, priors=dict(type='RealPhotoPriorLoss'),
+        rehearsal=dict(degradations=[dict(type='AddOutdoorFog'), dict(type='AddNoise')],
+                       loss=dict(type='L1Loss', loss_weight=1.0)),
+        cgcl=None, degradation_types=('haze', ))
+    g_before = [p.detach().clone() for p in model.generator.parameters()]
+    log = model.train_step(unpaired_batch(['haze', 'clean', 'haze', 'clean'], size=(31, 37)),
+                           _optim(model))
+    assert {'prior.brightness', 'prior.black', 'prior.colour', 'rehearsal.loss',
+            'content.loss'} <= set(log)
+    assert all(torch.isfinite(v) for v in log.values())
+    assert any(not torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
+    clean = torch.rand(2, 3, 29, 35)
+    synthetic = model.rehearsal_inputs(clean)
+    assert synthetic.shape == clean.shape and not torch.equal(synthetic, clean)
+    assert float(synthetic.min()) >= 0 and float(synthetic.max()) <= 1
+
+
+def test_bad_stage2_options_are_named():
+    with pytest.raises(ValueError, match='content_highpass_sigma must be > 0'):
+        build_calibrator(content_highpass_sigma=0)
+    with pytest.raises(ValueError, match='model.rehearsal needs degradations'):
+        build_calibrator(rehearsal=dict(loss=dict(type='L1Loss')))

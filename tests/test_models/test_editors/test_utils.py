@@ -15,11 +15,12 @@ def _editor(**kwargs) -> StudentEditModel:
         return StudentEditModel(**dict(args, **kwargs))
 
 
-def test_a_missing_pixel_loss_is_a_placeholder_marked_unused():
+def test_a_missing_pixel_loss_builds_nothing():
     assert _editor().use_pixel_loss
+    assert type(_editor().pixel_loss).__name__ == 'L1Loss'
     editor = _editor(pixel_loss=None)
     assert not editor.use_pixel_loss
-    assert type(editor.pixel_loss).__name__ == 'L1Loss'
+    assert editor.pixel_loss is None
 
 
 def test_the_student_starts_from_the_checkpoint(tmp_path):

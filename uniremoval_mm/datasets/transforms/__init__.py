@@ -1,8 +1,8 @@
-from .degradations import (AddBlur, AddHaze, AddMixedDegradation, AddNoise, AddRain,
+from .degradations import (AddBlur, AddHaze, AddOutdoorFog, AddMixedDegradation, AddNoise, AddRain,
                            AddTypedDegradation, BaseDegradation, severity_grid)
 from .loading import LoadDetImageChecked, LoadImageChecked
 
 __all__ = [
-    'AddHaze', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation', 'AddTypedDegradation',
+    'AddHaze', 'AddOutdoorFog', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation', 'AddTypedDegradation',
     'BaseDegradation', 'severity_grid', 'LoadImageChecked', 'LoadDetImageChecked'
 ]

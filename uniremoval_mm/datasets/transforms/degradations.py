@@ -28,7 +28,7 @@ from mmengine.registry import TRANSFORMS
 
 Range = Tuple[float, float]
 
-__all__ = ['AddHaze', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation',
+__all__ = ['AddHaze', 'AddOutdoorFog', 'AddRain', 'AddBlur', 'AddNoise', 'AddMixedDegradation',
            'AddTypedDegradation', 'BaseDegradation', 'severity_grid']
 
 
@@ -297,6 +297,122 @@ class AddHaze(BaseDegradation):
                          depth=source, non_uniform=self.non_uniform,
                          mean_transmission=round(float(t.mean()), 4))
 
+
+@TRANSFORMS.register_module()
+class AddOutdoorFog(AddHaze):
+    """Fog as it looks outdoors: a veil that grows with distance, skies that stay bright,
+    tinted airlight, glowing lights, and a camera's noise and JPEG.
+
+    Still ``I = J·t + A·(1 - t)``, ``t = exp(-β·d)`` (:class:`AddHaze`), with:
+
+    - **depth of a road scene** when no depth map is given: a horizon row ``h`` drawn
+      from ``horizon_range`` (share of the height from the top); below it the ground
+      plane, ``d = h' / (y - h + h')`` (1 at the horizon, falling towards the bottom,
+      ``h' = 0.1·H``); above it far, ``d = prior_weight + (1 - prior_weight)·lum``
+      with ``lum`` the smoothed, normalised luminance, so dark content up there (trees,
+      buildings) is nearer than bright sky;
+    - **airlight of the scene**: ``A`` at least the clean picture's 99th-percentile luma
+      (in fog the sky is the airlight, so a bright sky stays bright instead of being
+      read as veil), each channel tinted by ``N(0, airlight_tint)`` plus a mean
+      ``airlight_blue`` shift of blue up and red down (real fog is slightly cool);
+    - **glow**: pixels brighter than 0.9 (lamps, headlights: only when they cover at
+      most 5 % of the picture, so a white wall does not glow) scatter: their mask,
+      blurred by a Gaussian of ``glow_sigma`` × the longer side and normalised, is added
+      with a strength drawn from ``glow_range`` times the local haze ``1 - t``;
+    - **the camera**: Gaussian noise of σ drawn from ``noise_range``, then JPEG at a
+      quality drawn from ``jpeg_quality_range`` (None: no JPEG).
+
+    Args:
+        horizon_range (tuple[float, float]): Horizon row as a share of the height.
+            Defaults to (0.25, 0.6).
+        airlight_tint (float): Standard deviation of the per-channel airlight tint.
+            Defaults to 0.02.
+        airlight_blue (float): Mean shift of blue up and red down. Defaults to 0.02.
+        glow_range (tuple[float, float]): Glow strength. Defaults to (0.0, 0.6).
+        glow_sigma (float): Glow radius as a share of the longer side. Defaults to 0.04.
+        noise_range (tuple[float, float]): Sensor noise σ in [0, 1] units. Defaults to
+            (0.0, 0.012).
+        jpeg_quality_range (tuple[int, int], optional): JPEG quality. Defaults to
+            (60, 95).
+        **kwargs: Arguments of :class:`AddHaze` (``beta_range``, ``airlight_range``,
+            ``depth_range`` (default here (0.05, 1.0)), ``prior_weight``,
+            ``non_uniform`` (default here 0.3), ``depth_key``, ``severity``, ``seed``,
+            keys).
+    """
+
+    def __init__(self,
+                 horizon_range: Range = (0.25, 0.6),
+                 airlight_tint: float = 0.02,
+                 airlight_blue: float = 0.02,
+                 glow_range: Range = (0.0, 0.6),
+                 glow_sigma: float = 0.04,
+                 noise_range: Range = (0.0, 0.012),
+                 jpeg_quality_range: Optional[Range] = (60, 95),
+                 **kwargs) -> None:
+        kwargs.setdefault('depth_range', (0.05, 1.0))
+        kwargs.setdefault('non_uniform', 0.3)
+        super().__init__(**kwargs)
+        self.horizon_range = _check_range('horizon_range', horizon_range, 0, 1)
+        if airlight_tint < 0 or glow_sigma <= 0:
+            raise ValueError('need airlight_tint >= 0 and glow_sigma > 0')
+        self.airlight_tint = airlight_tint
+        self.airlight_blue = airlight_blue
+        self.glow_range = _check_range('glow_range', glow_range, 0)
+        self.glow_sigma = glow_sigma
+        self.noise_range = _check_range('noise_range', noise_range, 0, 1)
+        self.jpeg_quality_range = _optional_range('jpeg_quality_range', jpeg_quality_range,
+                                                  1, 100)
+
+    def scene_depth(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Road-scene depth in [0, 1] (far = 1) from a drawn horizon and the luminance."""
+        h, w = img.shape[:2]
+        horizon = self._uniform(rng, self.horizon_range) * h
+        rows = np.arange(h, dtype=np.float32)[:, None].repeat(w, 1)
+        near = 0.1 * h
+        ground = near / np.maximum(rows - horizon + near, near)
+        k = max(3, (min(h, w) // 8) | 1)
+        lum = cv2.GaussianBlur(_luminance(img), (k, k), 0)
+        lum = lum / max(float(lum.max()), 1e-6)
+        above = self.prior_weight + (1 - self.prior_weight) * lum
+        return np.where(rows < horizon, above, ground).astype(np.float32)
+
+    def degrade(self, img, rng, results):
+        severity, r = self._ranges(rng, beta=self.beta_range, airlight=self.airlight_range)
+        beta = self._uniform(rng, r['beta'])
+        lum = _luminance(img)
+        airlight = max(self._uniform(rng, r['airlight']), float(np.percentile(lum, 99)))
+        tint = rng.normal(0, self.airlight_tint, 3) + np.array(
+            [-self.airlight_blue, 0.0, self.airlight_blue])
+        colour = np.clip(airlight * (1 + tint), 0, 1).astype(np.float32)
+        if results.get(self.depth_key) is not None:
+            d, source = self.depth(img, results)
+        else:
+            d, source = self.scene_depth(img, rng), 'road-scene'
+        lo, hi = self.depth_range
+        d = lo + (hi - lo) * d
+        beta_map = np.full(d.shape, beta, np.float32)
+        if self.non_uniform > 0:
+            beta_map *= 1 + self.non_uniform * (2 * _smooth_field(rng, *d.shape) - 1)
+        t = np.exp(-beta_map * d)[..., None]
+        out = img * t + colour * (1 - t)
+        glow = self._uniform(rng, self.glow_range)
+        lights = (lum > 0.9).astype(np.float32)
+        if glow > 0 and 0 < lights.mean() <= 0.05:  # light sources, not white walls
+            halo = cv2.GaussianBlur(lights, (0, 0), self.glow_sigma * max(img.shape[:2]))
+            halo = halo / max(float(halo.max()), 1e-6)
+            out = out + glow * halo[..., None] * (1 - t) * colour
+        noise = self._uniform(rng, self.noise_range)
+        if noise > 0:
+            out = out + rng.normal(0, noise, out.shape).astype(np.float32)
+        params = dict(severity=severity, beta=round(beta, 4), airlight=round(airlight, 4),
+                      depth=source, glow=round(glow, 3), noise=round(noise, 4),
+                      mean_transmission=round(float(t.mean()), 4))
+        out = np.clip(out, 0, 1)
+        if self.jpeg_quality_range is not None:
+            quality = int(round(self._uniform(rng, self.jpeg_quality_range)))
+            out = _jpeg(out, quality)
+            params['jpeg_quality'] = quality
+        return out, params
 
 # ---------------------------------------------------------------------------------------
 def _line_kernel(length: int, angle: float, width: int = 1) -> np.ndarray:

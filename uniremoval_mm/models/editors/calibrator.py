@@ -2,13 +2,16 @@
 import copy
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
+from mmengine.registry import TRANSFORMS
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor, nn
 
 from ...utils.constants import DEGRADATION_TYPES
+from ..losses.real_priors import highpass
 from ..losses.utils import build_frozen
 from ..students.fused import fuse_restorer
 from ..utils import FrozenPartsMixin
@@ -25,7 +28,16 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
 
     - generator step (every ``disc_steps``-th iteration, from ``disc_init_steps`` on):
       ``gan.loss_g`` = GAN(D(G(x)), real), ``content.loss`` = ℓ(G(x), G₀(x)) (the
-      calibration may change how outputs look, not what they show),
+      calibration may change how outputs look, not what they show), or with
+      ``content_highpass_sigma`` = σ only their detail: ℓ(H(G(x)), H(G₀(x))), ``H`` the
+      picture minus its Gaussian low-pass of σ px (the tone is then left to the priors
+      and the discriminator),
+      ``prior.*`` = :class:`RealPhotoPriorLoss` (G(x), x) where ``priors`` is given
+      (brightness, black level and colour of the output against its input),
+      ``rehearsal.loss`` = ℓ(G(s), c) where ``rehearsal`` is given: ``s`` is a clean
+      photo of the batch degraded by one of the rehearsal's synthetic degradations
+      (each photo the next one in turn), so calibrating to real photos does not undo
+      what stage 1 learnt on pairs,
       ``identity.loss`` = ℓ(G(c), c) (a clean photo stays as it is),
       ``cgcl.loss`` = :class:`CGCLLoss` on G(x), its memory bank fed with c and x
       (embedded by a statistic, a frozen encoder or D's own pooled features); D's
@@ -48,8 +60,16 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
             dict), or a work dir (its latest checkpoint), loaded with
             ``weights_only=True`` into the student and its frozen reference. None:
             keep the generator's own initialisation (tests only). Defaults to None.
-        content_loss (dict, optional): ℓ to the frozen stage-1 output. Defaults to
-            Charbonnier, weight 1.0.
+        content_loss (dict, optional): ℓ to the frozen stage-1 output; None for none.
+            Defaults to Charbonnier, weight 1.0.
+        content_highpass_sigma (float, optional): Compare only what is left above a
+            Gaussian low-pass of this σ (px). Defaults to None (whole pictures).
+        priors (dict, optional): :class:`RealPhotoPriorLoss` on the degraded photos'
+            outputs. Defaults to None.
+        rehearsal (dict, optional): ``dict(degradations=[transform cfgs],
+            loss=dict(type=..., loss_weight=...))``: synthetic pairs made from the
+            batch's clean photos (registered degradation transforms, e.g.
+            ``AddOutdoorFog``, ``AddNoise``). Defaults to None.
         identity_loss (dict, optional): ℓ on clean photos. Defaults to Charbonnier,
             weight 0.5.
         cgcl (dict, optional): :class:`CGCLLoss`; None disables it. With
@@ -83,6 +103,9 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
                  gan_loss: dict = dict(type='GANLoss', gan_type='lsgan', loss_weight=0.05),
                  init_checkpoint: Optional[str] = None,
                  content_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=1.0),
+                 content_highpass_sigma: Optional[float] = None,
+                 priors: Optional[dict] = None,
+                 rehearsal: Optional[dict] = None,
                  identity_loss: Optional[dict] = dict(type='CharbonnierLoss', loss_weight=0.5),
                  cgcl: Optional[dict] = dict(type='CGCLLoss', num_degraded_clusters=5,
                                              loss_weight=0.001),
@@ -98,12 +121,26 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
         if disc_steps < 1 or disc_init_steps < 0:
             raise ValueError(f'model.disc_steps must be >= 1 and model.disc_init_steps >= 0, '
                              f'got {disc_steps} and {disc_init_steps}')
-        super().__init__(generator, content_loss, init_checkpoint,
+        super().__init__(generator, None, init_checkpoint,
                          'stage 2 starts from a stage-1 checkpoint: train stage 1 first, '
                          'or point it at one',
                          train_cfg=train_cfg, test_cfg=test_cfg, init_cfg=init_cfg,
                          data_preprocessor=data_preprocessor)
-        self.use_content_loss = self.use_pixel_loss
+        self.content_loss = MODELS.build(content_loss) if content_loss else None
+        if content_highpass_sigma is not None and content_highpass_sigma <= 0:
+            raise ValueError(f'model.content_highpass_sigma must be > 0 or None, got '
+                             f'{content_highpass_sigma}')
+        self.content_highpass_sigma = content_highpass_sigma
+        self.priors = MODELS.build(priors) if priors else None
+        self.rehearsal_loss, self.rehearsal_transforms = None, []
+        if rehearsal:
+            unknown = set(rehearsal) - {'degradations', 'loss'}
+            if unknown or not rehearsal.get('degradations'):
+                raise ValueError('model.rehearsal needs degradations=[transform cfgs] and '
+                                 f'optionally loss=dict(...), got keys {sorted(rehearsal)}')
+            self.rehearsal_transforms = [TRANSFORMS.build(t) for t in rehearsal['degradations']]
+            self.rehearsal_loss = MODELS.build(
+                rehearsal.get('loss', dict(type='CharbonnierLoss', loss_weight=1.0)))
         # G₀: the stage-1 student, frozen (gradients still flow to nothing: it only
         # gives targets, computed under no_grad)
         self.reference = build_frozen(copy.deepcopy(self.generator))
@@ -208,9 +245,19 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
             ``cgcl.loss`` (those enabled).
         """
         losses = {'gan.loss_g': self.gan_loss(self.discriminator(restored), True, is_disc=False)}
-        if self.use_content_loss:
+        if self.content_loss is not None:
             target = self._stage1(degraded)
-            losses['content.loss'] = self.pixel_loss(restored, target)
+            if self.content_highpass_sigma is not None:
+                restored_cmp = highpass(restored, self.content_highpass_sigma)
+                target = highpass(target, self.content_highpass_sigma)
+            else:
+                restored_cmp = restored
+            losses['content.loss'] = self.content_loss(restored_cmp, target)
+        if self.priors is not None:
+            losses.update(self.priors(restored, degraded))
+        if self.rehearsal_loss is not None:
+            synthetic = self.rehearsal_inputs(clean)
+            losses['rehearsal.loss'] = self.rehearsal_loss(self.generator(synthetic), clean)
         if self.identity_loss is not None:
             losses['identity.loss'] = self.identity_loss(self.generator(clean), clean)
         if self.cgcl is not None:
@@ -218,6 +265,26 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
             losses['cgcl.loss'] = self.cgcl(restored, clean=clean, degraded=degraded,
                                             degraded_labels=labels, network=network)
         return losses
+
+    def rehearsal_inputs(self, clean: Tensor) -> Tensor:
+        """The batch's clean photos, each degraded by the next rehearsal degradation.
+
+        Args:
+            clean (Tensor): (M, 3, H, W) in [0, 1].
+
+        Returns:
+            Tensor: The degraded copies, same shape, device and dtype.
+        """
+        step = int(self.step_counter)
+        arrays = clean.detach().float().cpu().permute(0, 2, 3, 1).numpy()
+        out = []
+        for i, img in enumerate(arrays):
+            transform = self.rehearsal_transforms[(step * len(arrays) + i) %
+                                                  len(self.rehearsal_transforms)]
+            results = transform.transform(dict(img=np.ascontiguousarray(img),
+                                               sample_idx=f'{step}-{i}'))
+            out.append(np.clip(results['img'], 0, 1))
+        return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).to(clean)
 
     def discriminator_losses(self, clean: Tensor, restored: Tensor) -> Dict[str, Tensor]:
         """The discriminator's losses.

@@ -2,6 +2,8 @@
 from typing import List, Optional
 
 from mmagic.models.base_models import BaseEditModel
+from mmagic.registry import MODELS
+from mmengine.model import BaseModel
 from torch import nn
 
 from ...utils.checkpoint import latest_checkpoint, load_weights
@@ -30,9 +32,9 @@ def load_student(generator: nn.Module, checkpoint: str, why: str) -> None:
 class StudentEditModel(BaseEditModel):
     """mmagic's ``BaseEditModel`` for a student with an optional pixel loss and start.
 
-    mmagic builds ``pixel_loss`` unconditionally, so a None loss is built as a
-    placeholder (``L1Loss``) and ``use_pixel_loss`` says whether to use it. The student
-    (``generator``) is then loaded from ``init_checkpoint`` where one is given.
+    Unlike mmagic's, a None ``pixel_loss`` builds nothing (``self.pixel_loss`` is None
+    and ``use_pixel_loss`` False). The student (``generator``) is then loaded from
+    ``init_checkpoint`` where one is given.
 
     Args:
         generator (dict): The student's config.
@@ -50,9 +52,15 @@ class StudentEditModel(BaseEditModel):
     """
 
     def __init__(self, generator: dict, pixel_loss: Optional[dict],
-                 init_checkpoint: Optional[str], start_hint: str, **kwargs) -> None:
-        super().__init__(generator=generator, pixel_loss=pixel_loss or dict(type='L1Loss'),
-                         **kwargs)
+                 init_checkpoint: Optional[str], start_hint: str,
+                 train_cfg: Optional[dict] = None, test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None) -> None:
+        # mmagic's BaseEditModel.__init__ would build a loss from None: set its fields here
+        BaseModel.__init__(self, init_cfg=init_cfg, data_preprocessor=data_preprocessor)
+        self.train_cfg, self.test_cfg = train_cfg, test_cfg
+        self.generator = MODELS.build(generator)
+        self.pixel_loss = MODELS.build(pixel_loss) if pixel_loss is not None else None
         self.use_pixel_loss = pixel_loss is not None
         if init_checkpoint is not None:
             load_student(self.generator, init_checkpoint, start_hint)
