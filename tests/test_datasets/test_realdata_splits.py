@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from uniremoval_mm.datasets import UnpairedFolderDataset
-from uniremoval_mm.datasets.realdata_splits import (SPLIT_NAMES, calibration_fold,
-                                                    dawn_number, dawn_split_files,
-                                                    dawn_split_of, in_split, split_names)
+from uniremoval_mm.datasets.realdata_splits import (SPLIT_NAMES, calibration_fold, dawn_number,
+                                                    dawn_split_files, dawn_split_of, in_split,
+                                                    split_names)
 from ..helpers import write_random_photos
 
 DAWN = Path(__file__).resolve().parents[2] / '../shared/realdata/detection/dawn_fog/images'

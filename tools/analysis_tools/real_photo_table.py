@@ -32,6 +32,7 @@ from uniremoval_mm.evaluation import real_photos as rp  # noqa: E402
 from uniremoval_mm.utils.checkpoint import file_sha256  # noqa: E402
 from uniremoval_mm.utils.cli import run_cli  # noqa: E402
 from uniremoval_mm.utils.errors import UsageError  # noqa: E402
+from uniremoval_mm.utils.seed_arms import group_arms, mean_sd, paired_differences  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,6 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--sheets', help='write contact sheets (input | outputs) here')
     parser.add_argument('--bar', action='store_true',
                         help='check every row against the real-fog acceptance bar')
+    parser.add_argument('--reference', metavar='ARM',
+                        help='restorers named "ARM sSEED": also print each arm\'s mean ± sd '
+                        'over seeds and its difference from this arm, paired by seed')
     parser.add_argument('--threads', type=int, default=0,
                         help='torch threads (0 = torch default)')
     return parser.parse_args(argv)
@@ -108,6 +112,36 @@ HEADER = ('| photos | restorer | n | luma ratio, median (p10-p90) | darker than 
           '|---|---|---|---|---|---|---|---|---|---|')
 
 
+#: Statistics of the arms table (key, label, scale).
+ARM_KEYS = (('luma_ratio_median', 'luma ratio', 1), ('dark_share', 'darker %', 100),
+            ('crushed_out', 'crushed %', 100), ('cast_out', 'cast', 1),
+            ('contrast_ratio', 'contrast ×', 1), ('haze_reduction', 'haze −%', 100))
+
+
+def arm_table(rows: List[dict], reference: str) -> str:
+    """Per folder and arm, mean ± sd over seeds of :data:`ARM_KEYS`, and the paired
+    difference (arm − ``reference``, by seed) under each."""
+    lines = ['| photos | arm | seeds | ' + ' | '.join(label for _, label, _ in ARM_KEYS) + ' |',
+             '|---|---|---|' + '---|' * len(ARM_KEYS)]
+    for folder in dict.fromkeys(r['folder'] for r in rows):
+        metrics = {r['restorer']: r['metrics'] for r in rows if r['folder'] == folder}
+        arms = group_arms(list(metrics))
+        if reference not in arms:
+            raise UsageError(f'--reference {reference}: no restorer of that arm (arms: '
+                             f'{list(arms)})')
+        for arm, seeds in arms.items():
+            cells, diffs = [], []
+            for key, _, scale in ARM_KEYS:
+                values = {s: scale * metrics[n][key] for s, n in seeds.items()}
+                ref = {s: scale * metrics[n][key] for s, n in arms[reference].items()}
+                cells.append(mean_sd(list(values.values()), 3 if scale == 1 else 1))
+                diffs.append(mean_sd(paired_differences(values, ref), 3 if scale == 1 else 1))
+            lines.append(f'| {folder} | {arm} | {len(seeds)} | ' + ' | '.join(cells) + ' |')
+            if arm != reference:
+                lines.append(f'| | {arm} − {reference} | | ' + ' | '.join(diffs) + ' |')
+    return '\n'.join(lines)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
@@ -119,8 +153,8 @@ def main(argv=None) -> int:
     for name, config, checkpoint in specs:
         restorers[name] = Restorer(init_restorer(config, checkpoint), border=args.border)
         shas[name] = file_sha256(Path(checkpoint))
-    report = dict(command='python ' + ' '.join([sys.argv[0]] + list(argv if argv is not None
-                                                                      else sys.argv[1:])),
+    words = list(sys.argv[1:] if argv is None else argv)
+    report = dict(command='python ' + ' '.join([sys.argv[0]] + words),
                   date=datetime.date.today().isoformat(), side=args.side, border=args.border,
                   restorers={n: dict(config=str(c), checkpoint=k, sha256=shas[n])
                              for n, c, k in specs}, rows=[], records={})
@@ -158,6 +192,10 @@ def main(argv=None) -> int:
             for line in entry['bar']:
                 mark = 'pass' if line['passed'] else 'FAIL'
                 print(f"  {mark}  {line['text']}: {line['value']:.3f} (limit {line['limit']:.3f})")
+    if args.reference:
+        table = arm_table(report['rows'], args.reference)
+        report['arms'] = dict(reference=args.reference, table=table)
+        print('\n' + table)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1) + '\n')

@@ -298,6 +298,15 @@ class AddHaze(BaseDegradation):
                          mean_transmission=round(float(t.mean()), 4))
 
 
+def _small_blobs(mask: np.ndarray, max_share: float) -> np.ndarray:
+    """The connected regions of a boolean mask that cover at most ``max_share`` of it,
+    as float32 (light sources rather than bright walls or skies)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] <= max_share * mask.size
+    return keep[labels].astype(np.float32)
+
+
 @TRANSFORMS.register_module()
 class AddOutdoorFog(AddHaze):
     """Fog as it looks outdoors: a veil that grows with distance, skies that stay bright,
@@ -311,12 +320,15 @@ class AddOutdoorFog(AddHaze):
       ``h' = 0.1·H``); above it far, ``d = prior_weight + (1 - prior_weight)·lum``
       with ``lum`` the smoothed, normalised luminance, so dark content up there (trees,
       buildings) is nearer than bright sky;
-    - **airlight of the scene**: ``A`` at least the clean picture's 99th-percentile luma
-      (in fog the sky is the airlight, so a bright sky stays bright instead of being
-      read as veil), each channel tinted by ``N(0, airlight_tint)`` plus a mean
+    - **airlight of the scene**: grey and dimmer than the stage-1 haze's (the severity
+      table below, matched to DAWN's calibration pool by
+      ``tools/analysis_tools/fog_resemblance.py``), and never above the clean picture's
+      99th-percentile luma (at least 0.6): a bright sky is at least as bright as the fog
+      over it, so a network never learns to pull a bright, flat region down as if it
+      were veil; each channel tinted by ``N(0, airlight_tint)`` plus a mean
       ``airlight_blue`` shift of blue up and red down (real fog is slightly cool);
-    - **glow**: pixels brighter than 0.9 (lamps, headlights: only when they cover at
-      most 5 % of the picture, so a white wall does not glow) scatter: their mask,
+    - **glow**: small blobs brighter than 0.9 (lamps, headlights: connected regions of
+      at most 0.5 % of the picture, so a white wall does not glow) scatter: their mask,
       blurred by a Gaussian of ``glow_sigma`` × the longer side and normalised, is added
       with a strength drawn from ``glow_range`` times the local haze ``1 - t``;
     - **the camera**: Gaussian noise of σ drawn from ``noise_range``, then JPEG at a
@@ -339,6 +351,15 @@ class AddOutdoorFog(AddHaze):
             ``non_uniform`` (default here 0.3), ``depth_key``, ``severity``, ``seed``,
             keys).
     """
+
+    NAME = 'haze'
+    SEVERITY = {
+        1: dict(beta=(0.6, 1.0), airlight=(0.55, 0.80)),
+        2: dict(beta=(1.0, 1.5), airlight=(0.60, 0.85)),
+        3: dict(beta=(1.5, 2.2), airlight=(0.60, 0.90)),
+        4: dict(beta=(2.2, 3.0), airlight=(0.65, 0.90)),
+        5: dict(beta=(3.0, 4.0), airlight=(0.65, 0.95)),
+    }
 
     def __init__(self,
                  horizon_range: Range = (0.25, 0.6),
@@ -380,7 +401,8 @@ class AddOutdoorFog(AddHaze):
         severity, r = self._ranges(rng, beta=self.beta_range, airlight=self.airlight_range)
         beta = self._uniform(rng, r['beta'])
         lum = _luminance(img)
-        airlight = max(self._uniform(rng, r['airlight']), float(np.percentile(lum, 99)))
+        airlight = min(self._uniform(rng, r['airlight']),
+                       max(float(np.percentile(lum, 99)), 0.6))
         tint = rng.normal(0, self.airlight_tint, 3) + np.array(
             [-self.airlight_blue, 0.0, self.airlight_blue])
         colour = np.clip(airlight * (1 + tint), 0, 1).astype(np.float32)
@@ -396,8 +418,8 @@ class AddOutdoorFog(AddHaze):
         t = np.exp(-beta_map * d)[..., None]
         out = img * t + colour * (1 - t)
         glow = self._uniform(rng, self.glow_range)
-        lights = (lum > 0.9).astype(np.float32)
-        if glow > 0 and 0 < lights.mean() <= 0.05:  # light sources, not white walls
+        lights = _small_blobs(lum > 0.9, 0.005)
+        if glow > 0 and lights.any():
             halo = cv2.GaussianBlur(lights, (0, 0), self.glow_sigma * max(img.shape[:2]))
             halo = halo / max(float(halo.max()), 1e-6)
             out = out + glow * halo[..., None] * (1 - t) * colour
@@ -413,6 +435,7 @@ class AddOutdoorFog(AddHaze):
             out = _jpeg(out, quality)
             params['jpeg_quality'] = quality
         return out, params
+
 
 # ---------------------------------------------------------------------------------------
 def _line_kernel(length: int, angle: float, width: int = 1) -> np.ndarray:

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from mmagic.models.utils import set_requires_grad
 from mmagic.registry import MODELS
-from mmengine.registry import TRANSFORMS
 from mmengine.optim import OptimWrapperDict
+from mmengine.registry import TRANSFORMS
 from torch import Tensor, nn
 
 from ...utils.constants import DEGRADATION_TYPES
