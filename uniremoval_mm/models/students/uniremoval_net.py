@@ -290,13 +290,10 @@ def _factory(width: int, enc_blocks, middle_blocks: int, dec_blocks, **kwargs) -
                 dec_blocks=dec_blocks, **kwargs)
 
 
-#: The named sizes, chosen to fit the cost budgets at 640x640 (mmengine's counter):
-#: T <= 2 GMACs, S <= 9 GMACs (a tenth of Faster R-CNN R50-FPN), B <= 30 GMACs.
-#: Measured cost: docs/models.md; checked by tests/test_models/test_students/test_uniremoval_net.py.
-#: S, the released student, samples with overlapping 3x3 convs and bilinear up-sampling
-#: (no 16-px block grid on real photos; docs/method.md, "A third and a fourth CPU
-#: recipe"); T (the frozen IGCL extractor's network) and B keep NAFNet's 2x2 convs and
-#: pixel shuffle until they are retrained.
+#: The named sizes: :class:`UniRemovalNet` arguments. Cost at 640x640 (mmengine's counter):
+#: T <= 2 GMACs, S <= 9 GMACs, B <= 30 GMACs (measured: docs/models.md). S, the released
+#: student, samples with overlapping 3x3 convs and bilinear up-sampling; T (the frozen IGCL
+#: extractor's network) and B with 2x2 convs and pixel shuffle, as NAFNet.
 SIZES = {
     'T': _factory(8, (1, 1, 1), 1, (1, 1, 1)),
     'S': _factory(14, (1, 1, 2, 2), 2, (1, 1, 1, 1), down_kernel=3, upsample='bilinear'),
