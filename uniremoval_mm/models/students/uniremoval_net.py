@@ -3,8 +3,9 @@
 The idea follows NAFNet (Chen et al., ECCV'22, MIT licence): blocks without
 non-linear activations, a ``SimpleGate`` (split channels, multiply), simplified channel
 attention, and zero-initialised residual scales so that every block starts as the
-identity. The code is ours. Sizes are factories (:func:`uniremoval_net_t` etc.); the
-cost of each size is measured in ``docs/models.md`` and checked by a test. Fast CPU
+identity. The code is ours. Named sizes: :data:`SIZES`, built by
+:func:`build_uniremoval_net` or registered as ``UniRemovalNetT`` / ``S`` / ``B``; the
+cost of each size is measured in ``docs/models.md``. Fast CPU
 inference is a separate, explicit step: :meth:`UniRemovalNet.fuse` (``fused.py``).
 """
 from typing import TYPE_CHECKING, Dict, Sequence, Tuple, Union
@@ -116,7 +117,7 @@ class UniRemovalNet(nn.Module):
         icnr_init (bool): Initialise each upsampling conv with ICNR (Aitken et al.,
             2017): its four sub-pixel kernels start equal, so a new pixel shuffle is a
             nearest-neighbour upsampling instead of a 2-px checkerboard that training
-            has to undo (the grid seen in young students, docs/method.md). Only the
+            has to undo. Only the
             initial values change; ignored with ``upsample='bilinear'``. Defaults to True.
         down_kernel (int): Kernel of the stride-2 downsampling convs: 2 (NAFNet's
             non-overlapping 2x2) or 3 (overlapping 3x3, padding 1: every output sees its
