@@ -135,3 +135,27 @@ def test_det_inferencer_finds_the_preprocessor_by_its_import_path(tmp_path):
                                              photo=str(_photo(tmp_path / 'in.png'))), tmp_path)
     assert report == dict(preprocessor='UniRemovalPreprocessor', imported=True, restored=[1],
                           prediction_keys=['bboxes', 'labels', 'scores'])
+
+
+WEIGHTS_ONLY_SCRIPT = '''
+import json, sys
+from mmdet.apis import DetInferencer
+assert 'uniremoval_mm' not in sys.modules
+inferencer = DetInferencer(weights={weights!r}, device='cpu', show_progress=False)
+out = inferencer({photo!r}, no_save_pred=True, no_save_vis=True, return_vis=False)
+print(json.dumps(dict(preprocessor=type(inferencer.model.data_preprocessor).__name__,
+                      prediction_keys=sorted(out['predictions'][0]))))
+'''
+
+
+def test_det_inferencer_from_a_checkpoint_that_holds_our_config(tmp_path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(RTTS))  # what a training run stores in its checkpoints
+    weights = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': {}, 'meta': {},
+                'message_hub': {'runtime_info': {'cfg': cfg.pretty_text}}}, weights)
+    report = _run_fresh(WEIGHTS_ONLY_SCRIPT.format(weights=str(weights),
+                                                   photo=str(_photo(tmp_path / 'in.png'))),
+                        tmp_path)
+    assert report == dict(preprocessor='UniRemovalPreprocessor',
+                          prediction_keys=['bboxes', 'labels', 'scores'])
