@@ -1,6 +1,6 @@
 """Data and objects that the tests make themselves (no downloads, no third-party files).
 
-The second half is the bad-input corpus of issue 9. :func:`write_corpus` writes one file
+The second half is the bad-input corpus. :func:`write_corpus` writes one file
 per kind into a folder and returns what each kind is and what a component must say about
 it; the restore tool, the datasets, their loading transforms and the converters are all
 run on it (``docs/robustness.md`` has the table). Kinds that need more than a file have

@@ -79,8 +79,9 @@ STAMP="$VENV/.uniremoval-installed-$GROUP"
 check_imports() {
   "$PY" - <<'EOF'
 import importlib, sys
+# mmagic.apis: its inferencers import controlnet_aux (see the pin in constraints.txt)
 mods = ['torch', 'torchvision', 'mmengine', 'mmcv', 'mmcv.ops', 'mmdet', 'mmdet.models',
-        'mmagic', 'mmagic.models', 'uniremoval_mm']
+        'mmagic', 'mmagic.models', 'mmagic.apis', 'uniremoval_mm']
 for m in mods:
     try:
         importlib.import_module(m)

@@ -23,7 +23,7 @@ downloaded: speed does not depend on the values). For each model and size:
   ``torch.cuda.max_memory_allocated``.
 
 The same run also times a 2048x2048 fp32 matmul (at the start and at the end: the
-machine may be shared) and checks the issue's targets (student-S against NAFNet-w32 and
+machine may be shared) and checks the cost targets (student-S against NAFNet-w32 and
 Restormer, achieved FLOP/s against the matmul rate, the detector's overhead).
 
 Models (``--models``, default all): ``student-T/S/B`` (``UniRemovalNet`` sizes, in their
@@ -475,7 +475,7 @@ def _find(results: List[dict], name: str, size: Tuple[int, int]) -> Optional[dic
 
 
 def checks(results: List[dict], rate: float, args) -> List[dict]:
-    """The issue's targets, from what this run measured (missing ones are left out).
+    """The cost targets, from what this run measured (missing ones are left out).
 
     Args:
         results (list[dict]): Per-model results.

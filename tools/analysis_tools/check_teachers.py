@@ -4,7 +4,7 @@
 Runs AOD-Net on RESIDE SOTS-outdoor pairs, PReNet on Rain100L pairs (Y channel), DnCNN-B
 on grayscale photos with sigma=25 Gaussian noise, and the dark channel prior on the SOTS
 pairs, all from ``../shared/realdata``. Prints one row per image: input PSNR, output PSNR
-and, where the issue gives one, the reference output PSNR measured with an independent
+and, where one is known, the reference output PSNR measured with an independent
 implementation. PSNR is mmagic's functional ``psnr`` on uint8 images (outputs clamped
 to [0, 1], then rounded), in RGB, in Y (mmagic's: BT.601 studio swing, as MATLAB's
 rgb2ycbcr) or in full-range luma (0.299 R + 0.587 G + 0.114 B), as each row says.
@@ -23,8 +23,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
 
-# Output PSNR of the official weights, measured with an independent implementation
-# (issue #4); a port that misses one by more than ~0.1 dB is wrong.
+# Output PSNR of the official weights, measured with an independent implementation; a
+# port that misses one by more than ~0.1 dB is wrong.
 # The PReNet references use full-range luma (0.299 R + 0.587 G + 0.114 B); mmagic's Y is
 # BT.601 studio swing (16-235, as MATLAB's rgb2ycbcr), which reads 20*log10(255/219) =
 # 1.32 dB higher on the same images. Both are printed.

@@ -17,7 +17,7 @@ from, measured in the same run: the mean over runs) and every arm's stage-2 outp
 mean ± sd over its seeds; then each arm's change against stage 1 (how many seeds
 improve) and, for every arm after the first, its difference to the first paired by seed.
 The real pairs (PSNR, from ``pairs.json``) follow the same way, with the input and, given
-``--stage1-pairs``, the stage-1 student and each arm's change against it (the issue's
+``--stage1-pairs``, the stage-1 student and each arm's change against it (the acceptance
 bound: at most 0.3 dB lost). The newest test json of each run is read.
 """
 import argparse

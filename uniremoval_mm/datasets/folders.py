@@ -10,7 +10,7 @@ from mmengine.logging import print_log
 from .checks import check_mode, checked_images, no_files_error, pipeline_min_size, report_skipped
 from .realdata_splits import in_split, parse_split
 
-# How the stem of a degraded file names its clean file's stem, per benchmark layout.
+#: How the stem of a degraded file names its clean file's stem, per benchmark layout.
 MATCH_RULES: Dict[str, Callable[[str], str]] = {
     'same': lambda stem: stem,  # Rain100L, Rain13k, GoPro (blur/ <-> sharp/), most sets
     'reside': lambda stem: stem.split('_')[0],  # RESIDE: 0001_0.8_0.2 <-> 0001

@@ -1,4 +1,4 @@
-"""Cost of a network, counted the way the docs and the issue budgets state it."""
+"""Cost of a network: parameters and MACs, counted with mmengine's convention."""
 from typing import Tuple
 
 import torch

@@ -3,7 +3,7 @@
 The analysis tools that compare trained arms (``detection_benchmark.py``,
 ``stage2_table.py``, ``paired_seeds.py``) name each run ``"<arm> s<seed>"``, report an arm
 as mean ± sd over its seeds and compare two arms by the differences of runs with the same
-seed (the evidence standard: at least three seeds per arm, paired by seed).
+seed.
 """
 import re
 import statistics

@@ -79,7 +79,7 @@ class UniRemovalCalibrator(FrozenPartsMixin, StudentEditModel):
             generator step because they are switched off there, and train in the
             discriminator step). Defaults to ``dict(type='CGCLLoss',
             num_degraded_clusters=5, loss_weight=0.001)`` (the ``'stats'`` embedding;
-            larger weights cost PSNR on real pairs: docs/method.md).
+            docs/method.md gives the reason for the weight).
         degradation_types (Sequence[str], optional): Degraded kinds in cluster order,
             giving CGCL's labels (their number must match its
             ``num_degraded_clusters``). None: no labels (CGCL clusters by online

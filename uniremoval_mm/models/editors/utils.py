@@ -29,12 +29,26 @@ def load_student(generator: nn.Module, checkpoint: str, why: str) -> None:
     load_weights(generator, checkpoint)
 
 
+def _accept_bare_student(module: nn.Module, state: dict, prefix: str, *args) -> None:
+    """Load pre-hook: a released student's state dict (the network's own keys, no
+    ``generator.`` prefix) loads into ``module.generator``; any other dict is left alone."""
+    if any(key.startswith(prefix + 'generator.') for key in state):
+        return
+    own = list(module.generator.state_dict())
+    if own and all(prefix + key in state for key in own):
+        for key in own:
+            state[f'{prefix}generator.{key}'] = state.pop(prefix + key)
+
+
 class StudentEditModel(BaseEditModel):
     """mmagic's ``BaseEditModel`` for a student with an optional pixel loss and start.
 
     Unlike mmagic's, a None ``pixel_loss`` builds nothing (``self.pixel_loss`` is None
     and ``use_pixel_loss`` False). The student (``generator``) is then loaded from
     ``init_checkpoint`` where one is given.
+    ``load_state_dict`` (so mmengine's ``load_checkpoint``, ``load_from`` and mmagic's
+    inferencers) also takes a released student's bare state dict: its keys go under
+    ``generator.``.
 
     Args:
         generator (dict): The student's config.
@@ -62,6 +76,7 @@ class StudentEditModel(BaseEditModel):
         self.generator = MODELS.build(generator)
         self.pixel_loss = MODELS.build(pixel_loss) if pixel_loss is not None else None
         self.use_pixel_loss = pixel_loss is not None
+        self._register_load_state_dict_pre_hook(_accept_bare_student, with_module=True)
         if init_checkpoint is not None:
             load_student(self.generator, init_checkpoint, start_hint)
 

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from ..utils import FrozenPartsMixin
 from .utils import build_frozen
 
+#: The views of an image that :func:`image_view` makes and IGCL compares.
 IMAGE_VIEWS = ('pixel', 'gradient', 'fft')
 
 

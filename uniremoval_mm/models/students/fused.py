@@ -255,10 +255,9 @@ def gated_width(block: NAFBlock, width: int) -> int:
 def fast_width(channels: int, always: bool = False) -> int:
     """Channels of the fused path's features at a level of ``channels``.
 
-    14 channels are padded with zeros to 16: per-pixel operations over the channels then
-    run on whole 16-float SIMD vectors, which outweighs the 14% more data (measured in
-    ``docs/speed.md``); 28 -> 32 and 56 -> 64 measured no faster, so only widths just
-    under 16 are padded.
+    Widths just under 16 (14) are padded with zeros to 16, so that per-pixel operations
+    over the channels run on whole 16-float SIMD vectors; other widths are kept
+    (``docs/speed.md`` has the measurements).
 
     Args:
         channels (int): The network's channels.

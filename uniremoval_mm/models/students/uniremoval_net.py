@@ -3,8 +3,9 @@
 The idea follows NAFNet (Chen et al., ECCV'22, MIT licence): blocks without
 non-linear activations, a ``SimpleGate`` (split channels, multiply), simplified channel
 attention, and zero-initialised residual scales so that every block starts as the
-identity. The code is ours. Sizes are factories (:func:`uniremoval_net_t` etc.); the
-cost of each size is measured in ``docs/models.md`` and checked by a test. Fast CPU
+identity. The code is ours. Named sizes: :data:`SIZES`, built by
+:func:`build_uniremoval_net` or registered as ``UniRemovalNetT`` / ``S`` / ``B``; the
+cost of each size is measured in ``docs/models.md``. Fast CPU
 inference is a separate, explicit step: :meth:`UniRemovalNet.fuse` (``fused.py``).
 """
 from typing import TYPE_CHECKING, Dict, Sequence, Tuple, Union
@@ -116,7 +117,7 @@ class UniRemovalNet(nn.Module):
         icnr_init (bool): Initialise each upsampling conv with ICNR (Aitken et al.,
             2017): its four sub-pixel kernels start equal, so a new pixel shuffle is a
             nearest-neighbour upsampling instead of a 2-px checkerboard that training
-            has to undo (the grid seen in young students, docs/method.md). Only the
+            has to undo. Only the
             initial values change; ignored with ``upsample='bilinear'``. Defaults to True.
         down_kernel (int): Kernel of the stride-2 downsampling convs: 2 (NAFNet's
             non-overlapping 2x2) or 3 (overlapping 3x3, padding 1: every output sees its
@@ -290,13 +291,10 @@ def _factory(width: int, enc_blocks, middle_blocks: int, dec_blocks, **kwargs) -
                 dec_blocks=dec_blocks, **kwargs)
 
 
-#: The named sizes, chosen to fit the cost budgets at 640x640 (mmengine's counter):
-#: T <= 2 GMACs, S <= 9 GMACs (a tenth of Faster R-CNN R50-FPN), B <= 30 GMACs.
-#: Measured cost: docs/models.md; checked by tests/test_models/test_students/test_uniremoval_net.py.
-#: S, the released student, samples with overlapping 3x3 convs and bilinear up-sampling
-#: (no 16-px block grid on real photos; docs/method.md, "A third and a fourth CPU
-#: recipe"); T (the frozen IGCL extractor's network) and B keep NAFNet's 2x2 convs and
-#: pixel shuffle until they are retrained.
+#: The named sizes: :class:`UniRemovalNet` arguments. Cost at 640x640 (mmengine's counter):
+#: T <= 2 GMACs, S <= 9 GMACs, B <= 30 GMACs (measured: docs/models.md). S, the released
+#: student, samples with overlapping 3x3 convs and bilinear up-sampling; T (the frozen IGCL
+#: extractor's network) and B with 2x2 convs and pixel shuffle, as NAFNet.
 SIZES = {
     'T': _factory(8, (1, 1, 1), 1, (1, 1, 1)),
     'S': _factory(14, (1, 1, 2, 2), 2, (1, 1, 1, 1), down_kernel=3, upsample='bilinear'),
