@@ -160,43 +160,54 @@ def _fields(template: str) -> List[str]:
 
 
 def _cell(metrics: dict, formats: Union[str, Sequence[str]]) -> str:
-    """The first template whose fields are all present (not null) in ``metrics``."""
+    """The first template whose fields are all present (not null) in ``metrics`` and
+    whose format specs fit their values (``{x:+d}`` skips a string ``x``)."""
     for template in [formats] if isinstance(formats, str) else formats:
         if all(metrics.get(f) is not None for f in _fields(template)):
-            return template.format_map(metrics)
+            try:
+                return template.format_map(metrics)
+            except (ValueError, TypeError):
+                continue
     return ''
 
 
-def render_view(results: dict, view: str = 'default') -> str:
+def render_view(results: dict, view: str = 'default', spec: Optional[dict] = None) -> str:
     """A markdown table of a results dict.
 
     A view is ``{"columns": [{"header": str, "format": str | [str, ...]}, ...],
     "label_header": str, "rows": [label, ...], "relabel": {label: text},
     "bold_rows": [label, ...]}``; all but ``columns`` are optional. Each cell is the first
     ``format`` (``str.format`` on the row's metrics: ``"{demo haze/PSNR:.2f}"``) whose
-    fields the row has; a template without fields is literal text; none fits: empty.
-    Without ``views[view]``, the default view has one column per metric, as stored.
+    fields the row has and whose format specs fit; a template without fields is literal
+    text; none fits: empty.
 
     Args:
         results (dict): A valid results dict.
-        view (str): The view's name. Defaults to ``'default'``.
+        view (str): The name of one of its ``views``; ``'default'`` without views is one
+            column per metric, as stored. Defaults to ``'default'``.
+        spec (dict, optional): The view itself (then ``view`` is not looked up).
+            Defaults to None.
 
     Returns:
         str: The table, without a trailing newline.
 
     Raises:
-        KeyError: The results have views, but not this one.
+        KeyError: No such view.
+        ValueError: The view names a row the results do not have.
     """
     views = results.get('views') or {}
-    if view in views:
+    if spec is None and view in views:
         spec = views[view]
-    elif view == 'default' and not views:
+    elif spec is None and view == 'default':
         keys = list(dict.fromkeys(k for r in results['rows'] for k in r['metrics']))
         spec = dict(columns=[dict(header=k, format=['{' + k + '}']) for k in keys])
-    else:
+    elif spec is None:
         raise KeyError(f'no view {view!r} (views: {", ".join(views) or "none"})')
     by_label = {r['label']: r for r in results['rows']}
     labels = spec.get('rows') or list(by_label)
+    unknown = [label for label in labels if label not in by_label]
+    if unknown:
+        raise ValueError(f'view {view!r}: no row(s) {unknown} (rows: {list(by_label)})')
     relabel, bold = spec.get('relabel') or {}, set(spec.get('bold_rows') or [])
     headers = [spec.get('label_header', '')] + [c['header'] for c in spec['columns']]
     lines = ['| ' + ' | '.join(headers) + ' |', '|' + '---|' * len(headers)]
