@@ -52,6 +52,12 @@ def test_a_table_that_differs_from_its_json_is_stale_and_rendering_fixes_it(tmp_
     assert render.main(['--check', '--results-dir', str(results), str(doc)]) == 0
 
 
+def test_markers_in_fenced_code_are_left_alone(tmp_path):
+    render = _render()
+    text = '```text\n<!-- results:x -->\n<!-- /results:x -->\n```\n'
+    assert render.render_text(text, tmp_path) == (text, [])
+
+
 def test_a_marker_naming_no_file_or_view_is_an_error(tmp_path, capsys):
     render = _render()
     (tmp_path / 'r.json').write_text(json.dumps(_results(x=1)))

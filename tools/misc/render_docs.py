@@ -35,6 +35,7 @@ from uniremoval_mm.utils.results import load_results, render_view  # noqa: E402
 MARKER = re.compile(r'<!-- results:(?P<name>[\w.-]+(?::[\w.-]+)?) -->\n'
                     r'(?P<body>.*?)'
                     r'<!-- /results:(?P=name) -->', re.S)
+FENCE = re.compile(r'^```.*?^```', re.S | re.M)
 
 
 def markdown_files(root: Path = REPO) -> List[Path]:
@@ -77,10 +78,14 @@ def table_for(name: str, results_dir: Path) -> str:
 
 
 def render_text(text: str, results_dir: Path) -> Tuple[str, List[str]]:
-    """``text`` with every marked table rendered, and the names of those that changed."""
+    """``text`` with every marked table rendered, and the names of those that changed
+    (markers inside fenced code are left alone)."""
     changed: List[str] = []
+    fences = [m.span() for m in FENCE.finditer(text)]
 
     def sub(match: re.Match) -> str:
+        if any(start <= match.start() < end for start, end in fences):
+            return match.group(0)
         name = match['name']
         body = table_for(name, results_dir) + '\n'
         if match['body'] != body:
