@@ -125,3 +125,15 @@ def test_a_metafile_sha256_that_differs_from_its_file_fails(tmp_path):
         _results(x=1), checkpoints=dict(s=dict(path='w.pth', sha256='0' * 64)))))
     assert render.weight_problems(tmp_path)[-1].startswith(
         'results/r.json: checkpoints.s: sha256 ' + '0' * 64)
+
+
+def test_the_metafile_results_are_the_results_file_numbers():
+    results = load_results(REPO_ROOT / 'results' / 'uniremoval-net-s_stage1-cpu_synthetic.json')
+    metrics = {r['label']: r['metrics'] for r in results['rows']}['student released']
+    model = {m['Name']: m for _, m in _metafile_models()}['uniremoval-net-s_stage1-cpu']
+    assert model['Results']
+    for result in model['Results']:
+        name = result['Dataset'].split(' (')[0]  # 'SOTS-outdoor (2 pairs)' -> the set
+        for key, value in result['Metrics'].items():
+            digits = 2 if key == 'PSNR' else 3
+            assert value == round(metrics[f'{name}/{key}'], digits), (name, key)

@@ -11,7 +11,8 @@ A table in a markdown file is marked::
 it (``default`` when omitted): ``results/views.yml``'s ``FILE: {VIEW: spec}`` (the docs'
 layouts, kept apart so that a tool may rewrite its results file), else the file's own
 ``views``, else one column per metric. A view may ``merge`` rows of other results files
-into every row (``merge: [{file: student_cost, row: UniRemovalNetS, prefix: "cost/"}]``).
+into every row, or the rows listed in ``into`` (``merge: [{file: student_cost, row:
+UniRemovalNetS, prefix: "cost/", into: [student released]}]``).
 The layouts are in ``docs/development.md``.
 Every ``*.md`` under the repository root, ``docs/`` and ``configs/`` is scanned.
 
@@ -70,7 +71,8 @@ def table_for(name: str, results_dir: Path) -> str:
                              f"{merge['row']!r}")
         extra = {merge.get('prefix', '') + k: v for k, v in rows[merge['row']]['metrics'].items()}
         for row in results['rows']:
-            row['metrics'].update(extra)
+            if row['label'] in merge.get('into', [row['label']]):
+                row['metrics'].update(extra)
     try:
         return render_view(results, view, spec)
     except (KeyError, ValueError) as e:
