@@ -1,4 +1,4 @@
-# Stage 1 with the student UniRemovalNet-B (see docs/models.md for its cost).
+# Stage 1 with the student UniRemovalNet-B (see docs/user_guides/models.md for its cost).
 _base_ = './uniremoval_stage1.py'
 experiment_name = 'uniremoval_stage1_b'
 work_dir = f'./work_dirs/{experiment_name}'

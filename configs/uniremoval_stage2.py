@@ -54,7 +54,8 @@ model = dict(
     content_loss=dict(type='CharbonnierLoss', loss_weight=1.0),
     identity_loss=dict(type='CharbonnierLoss', loss_weight=0.5),
     # CGCL's weight is bounded by the content it may cost: at 0.1 and 0.01 it took 1.4-3.0
-    # and up to 0.9 dB off real pairs; 0.001 stays within 0.3 dB (docs/method.md)
+    # and up to 0.9 dB off real pairs; 0.001 stays within 0.3 dB
+    # (docs/experiments/2026-12-07_recipes.md)
     # embedding: 'stats' (a hand-made 7-number statistic), 'discriminator' (the live
     # discriminator's pooled features; configs/ablations/stage2_cpu_gan-cgcl-disc.py) or a
     # frozen encoder config (with layers=...)

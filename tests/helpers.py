@@ -3,7 +3,7 @@
 The second half is the bad-input corpus. :func:`write_corpus` writes one file
 per kind into a folder and returns what each kind is and what a component must say about
 it; the restore tool, the datasets, their loading transforms and the converters are all
-run on it (``docs/robustness.md`` has the table). Kinds that need more than a file have
+run on it (``docs/user_guides/robustness.md`` has the table). Kinds that need more than a file have
 their own helpers: :func:`make_unreadable` (a file this process cannot read, also as
 root), :func:`write_huge_jpeg` (8000x6000, made once per session by the ``huge_jpeg``
 fixture in ``conftest.py``) and the empty folder (``tmp_path`` itself).

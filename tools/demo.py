@@ -11,7 +11,8 @@
    beside them, the clean detector (RTMDet-tiny, ``configs/demo/rtmdet-tiny_demo-shapes.py``).
    Each is a subprocess; its log goes to ``OUT/logs/``, its progress to a bar here.
 4. Detection benchmark: the detector's mAP on clean, degraded and restored images
-   (``tools/analysis_tools/detection_benchmark.py``, the stage-2 student in front).
+   (``tools/analysis_tools/detection_benchmark.py``), with this run's stage-2 student and
+   the shipped student (``checkpoints/``, named by its SHA-256) in front, side by side.
 5. Pictures: restored-vs-input grid, detection boxes before / after
    (``tools/restore.py``), training curves; and ``OUT/results.md`` with every table and
    the time of each step.
@@ -40,8 +41,10 @@ DETECTOR_CFG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 STAGE1_CFG = REPO / 'configs' / 'demo' / 'stage1.py'
 STAGE2_CFG = REPO / 'configs' / 'demo' / 'stage2.py'
 DET_CFG = REPO / 'configs' / 'demo' / 'rtmdet-tiny_demo-shapes.py'
-# the released CPU-trained student (docs/model_card.md), shown beside the demo's own runs
+# the shipped CPU-trained student (docs/model_card.md), shown beside the demo's own runs
 RELEASED = REPO / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
+#: Names of the students in the demo's tables.
+DEMO_STUDENT, SHIPPED = 'demo stage 2', 'shipped'
 
 # --quick: a few iterations of everything (the test of this script); numbers mean nothing
 QUICK = dict(
@@ -300,7 +303,7 @@ def restoration_task(stage1: 'Run', stage2: 'Run', out_dir: Path, quick: bool) -
                '--student', f'stage 2={stage2.checkpoint()}',
                '--json', str(out_dir / 'restoration.json')]
         if RELEASED.is_file():
-            cmd += ['--student', f'released={RELEASED}']
+            cmd += ['--student', f'{SHIPPED}={RELEASED}']
         # real pairs are cropped to their central 256 x 256 (the teachers are slow on CPU)
         return cmd + ['--max-side', '64' if quick else '256']
     return Task('restoration', args, out_dir / 'restoration.md')
@@ -308,11 +311,14 @@ def restoration_task(stage1: 'Run', stage2: 'Run', out_dir: Path, quick: bool) -
 
 def detection_table(det_ckpt: Path, restorer_ckpt: Path, out_dir: Path, quick: bool,
                     jobs: int) -> str:
-    """The detector on clean / degraded / restored val images, as markdown."""
+    """The detector on clean / degraded / restored val images, as markdown: raw, then this
+    run's stage-2 student and the shipped one (when the repository has it) in front."""
     work = out_dir / 'detection_benchmark'
-    args = [str(DET_CFG), str(det_ckpt), '--restorer', str(STAGE1_CFG),
-            '--restorer-checkpoint', str(restorer_ckpt), '--work-dir', str(work),
-            '--label', 'demo', '--jobs', str(jobs)]
+    students = ['--student', f'{DEMO_STUDENT}={restorer_ckpt}']
+    if RELEASED.is_file():
+        students += ['--student', f'{SHIPPED}={RELEASED}']
+    args = [str(DET_CFG), str(det_ckpt), '--restorer', str(STAGE1_CFG), *students,
+            '--work-dir', str(work), '--label', 'demo', '--jobs', str(jobs)]
     if quick:
         args += ['--sets', 'clean', 'haze', '--max-images', '4']
     code = _tool('analysis_tools/detection_benchmark.py', *args)
@@ -329,13 +335,13 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
 
 
 def restoration_grid(stage1: Path, stage2: Path, out_file: Path, device: str) -> None:
-    """One row per degradation: input | stage 1 | stage 2 | released student (when the
+    """One row per degradation: input | stage 1 | stage 2 | shipped student (when the
     repository has it) | ground truth (demo val pairs)."""
     from uniremoval_mm.apis import init_restorer, restore_image
     from uniremoval_mm.utils.constants import DEGRADATION_TYPES
     ckpts = [('stage 1', stage1), ('stage 2', stage2)]
     if RELEASED.is_file():
-        ckpts.append(('released', RELEASED))
+        ckpts.append((SHIPPED, RELEASED))
     nets = [init_restorer(STAGE1_CFG, str(ckpt), device) for _, ckpt in ckpts]
     rows = []
     for kind in DEGRADATION_TYPES:
@@ -422,6 +428,8 @@ def main(argv=None) -> int:
         print(f'\n== {title} ==', flush=True)
         return time.time()
 
+    print(f'shipped student: {shipped_line()}')
+
     t = step('1/5 versions and the stack smoke job')
     print_versions()
     if not args.skip_smoke:
@@ -458,7 +466,8 @@ def main(argv=None) -> int:
     print(restoration_md)
 
     try:
-        t = step('4/5 detection: mAP on clean / degraded / restored (stage-2 student)')
+        t = step('4/5 detection: mAP on clean / degraded / restored (this run\'s stage-2 '
+                 'student and the shipped one)')
         detection_md = detection_table(ckpt_det, ckpt2, out, args.quick, args.jobs)
         timings['detection benchmark'] = time.time() - t
 
@@ -483,6 +492,14 @@ def main(argv=None) -> int:
     return 0
 
 
+def shipped_line() -> str:
+    """The shipped student, named by its file and SHA-256 (or its absence)."""
+    if not RELEASED.is_file():
+        return f'{RELEASED.relative_to(REPO)} is absent: the tables show the demo\'s students only'
+    from uniremoval_mm.utils.results import sha256_of
+    return f'{RELEASED.relative_to(REPO)}, SHA-256 {sha256_of(RELEASED)}'
+
+
 def report(args, restoration_md: str, detection_md: str, timings: Dict[str, float],
            out: Path) -> str:
     """``results.md``: what ran, the two tables, the pictures, the time of each step."""
@@ -490,14 +507,17 @@ def report(args, restoration_md: str, detection_md: str, timings: Dict[str, floa
              f'`python tools/demo.py --out-dir {args.out_dir} --jobs {args.jobs}'
              f'{" --quick" if args.quick else ""}`'
              + (' (quick: a few iterations, the numbers mean nothing)' if args.quick else ''),
-             '', '## Restoration (PSNR dB / SSIM, RGB; * = a teacher on its own degradation)',
-             '', 'stage 1 / stage 2 = this run\'s short trainings; released = the student '
-             'in checkpoints/ (docs/model_card.md: 71 CPU minutes on every offline clean '
-             'photo, the demo\'s validation photos held out).', '', restoration_md, '',
+             '', f'Both tables were measured by this run. `{SHIPPED}` = the shipped student, '
+             f'not trained by this run: {shipped_line()} (docs/model_card.md).', '',
+             '## Restoration (PSNR dB / SSIM, RGB; * = a teacher on its own degradation)', '',
+             'stage 1 / stage 2 = this run\'s short trainings.', '', restoration_md, '',
              '## Detection (RTMDet-tiny trained on clean demo shapes; COCO bbox mAP)', '',
-             'restored = the stage-2 student as a frozen `UniRemovalPreprocessor`; '
-             'recovered = the share of the mAP lost to the degradation that restoring wins '
-             'back.', '', detection_md, '', '## Pictures', '']
+             f'`{DEMO_STUDENT}` = this run\'s stage-2 student, `{SHIPPED}` = the shipped one, '
+             'each as a frozen `UniRemovalPreprocessor`; in brackets, the share of the mAP '
+             'lost to the degradation that restoring wins back. The detector\'s training '
+             'is seeded but depends on the thread count: its mAP differs between machines '
+             'by a few hundredths (0.53-0.58 on clean images in three runs), so read two '
+             'decimals.', '', detection_md, '', '## Pictures', '']
     for name in ('restoration_grid.jpg', 'detection_before_after.jpg',
                  'training_curves.png', 'degradation_grid.jpg', 'smoke_faster_rcnn.jpg'):
         if (out / 'pictures' / name).is_file():

@@ -11,7 +11,7 @@ INPUT is an image file, a folder (``--recursive`` for sub-folders), a quoted glo
 (``'photos/**/*.jpg'``) or a video file; OUT is a folder (a video may also go to a file
 named ``*.mp4`` / ``*.avi``). Files that cannot be read or restored are reported one line
 each and the batch goes on; the exit code is 1 if any failed, 2 for a usage error.
-Behaviour, formats and measured costs: ``docs/restore.md``.
+Behaviour, formats and measured costs: ``docs/user_guides/restore.md``.
 """
 import argparse
 import glob
@@ -42,7 +42,7 @@ VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog='Formats, tiling and bad-file behaviour: docs/restore.md')
+        epilog='Formats, tiling and bad-file behaviour: docs/user_guides/restore.md')
     parser.add_argument('config', help='restorer config: a stage-1 config (its '
                         'model.generator is used) or a config whose model is the network')
     parser.add_argument('checkpoint', help='weights: a stage-1 / mmagic checkpoint '

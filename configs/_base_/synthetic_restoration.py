@@ -13,7 +13,7 @@ meta_keys = ['degradation_type', 'degradations']
 # LoadImageChecked decodes by content (grey, RGBA, palette, CMYK, 16-bit, EXIF-rotated
 # photos become 8-bit RGB) and names the file and the problem; while training, a bad
 # photo is skipped with a one-line warning (on_error='skip') and another one drawn.
-# Validation / test loaders keep on_error='raise' (docs/robustness.md).
+# Validation / test loaders keep on_error='raise' (docs/user_guides/robustness.md).
 train_pipeline = [
     dict(type='LoadImageChecked', key='gt', channel_order='rgb', on_error='skip'),
     dict(type='Crop', keys=['gt'], crop_size=(128, 128), random_crop=True),

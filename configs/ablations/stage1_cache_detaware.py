@@ -1,4 +1,5 @@
-# Stage-1 ablation arm, detection-aware (ours, beyond the paper; docs/method.md,
+# Stage-1 ablation arm, detection-aware (ours, beyond the paper;
+# docs/experiments/2026-12-07_recipes.md,
 # "Detection-aware IGCL"): stage1_cache_igcl.py with IGCL's feature hierarchy taken from
 # the frozen demo detector (RTMDet-tiny trained on clean demo-shapes images) instead of
 # the frozen UniRemovalNet-T: positive = the clean image's detector features, negatives

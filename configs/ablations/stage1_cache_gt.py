@@ -1,4 +1,5 @@
-# Stage-1 ablation at a fixed budget (docs/method.md, "Stage-1 ablation"): the first
+# Stage-1 ablation at a fixed budget (docs/experiments/2026-12-07_recipes.md, "Stage-1 ablation"):
+# the first
 # recipe's data and student (configs/ablations/stage1_release_v1.py: cached 128-px
 # crops of data/clean_photos, UniRemovalNet-S, batch 10), 400 iterations, seed 0; this
 # arm learns from the ground truth alone. The other arms add one thing each:

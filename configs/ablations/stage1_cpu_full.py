@@ -1,8 +1,10 @@
 # Stage 1 at CPU scale, the full method: output KD + feature KD + IGCL. The run behind
-# the stage-1 results and ablation tables of docs/method.md (2-core CPU): UniRemovalNet-S,
+# the stage-1 results and ablation tables of docs/experiments/2026-12-07_recipes.md (2-core CPU):
+# UniRemovalNet-S,
 # 64-px crops, batch 10 (two of each type), 400 iterations, with the real teachers
 # (AOD-Net, PReNet, DnCNN); blur and mixed learn from the ground truth (no blur teacher
-# can be had offline, and a CPU-trained deblur specialist did not learn: docs/method.md).
+# can be had offline, and a CPU-trained deblur specialist did not learn:
+# docs/experiments/2026-12-07_recipes.md).
 #   python tools/train.py configs/ablations/stage1_cpu_full.py
 # Ablations: stage1_cpu_kd-out.py (output KD only), stage1_cpu_kd-feat.py (+ feature KD).
 _base_ = '../uniremoval_stage1.py'

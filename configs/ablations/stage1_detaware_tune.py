@@ -1,4 +1,5 @@
-# Detection-aware tuning (ours, beyond the paper; docs/detection.md, "Detection-aware
+# Detection-aware tuning (ours, beyond the paper; docs/experiments/2026-12-07_detection.md,
+# "Detection-aware
 # tuning"): the released student tuned for a short while against a frozen detector's
 # feature hierarchy. IGCL's feature views come from the detector the restorer will sit in
 # front of (RTMDet-tiny trained on clean demo-shapes images, backbone stages and PAFPN

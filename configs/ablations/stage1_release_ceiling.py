@@ -1,4 +1,5 @@
-# The specialist ceiling of the released student's network (docs/method.md, "How far S
+# The specialist ceiling of the released student's network (docs/experiments/2026-12-07_recipes.md,
+# "How far S
 # gets on one kind"): the released recipe's objective (the fifth CPU recipe) continued
 # from the released student for 1 000 iterations on ONE kind of the cache, noise by
 # default. It asks whether the stage-1 bar is out of reach of UniRemovalNet-S at CPU

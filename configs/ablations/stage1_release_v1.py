@@ -1,4 +1,5 @@
-# The first CPU recipe: the student released first (docs/method.md, "The released
+# The first CPU recipe: the student released first (docs/experiments/2026-12-07_recipes.md, "The
+# released
 # student (CPU recipe, 2 500 iterations)"; its weights were replaced by the fourth
 # recipe's). Stage 1 of Uni-Removal on the 8 clean photos we first had offline, trained
 # in 71 minutes on a 2-core CPU, with the S network of that time (NAFNet's sampling,
@@ -7,7 +8,8 @@
 #   python tools/misc/build_teacher_cache.py configs/ablations/stage1_release_v1.py
 #   OMP_NUM_THREADS=1 python tools/train.py configs/ablations/stage1_release_v1.py \
 #       --work-dir work_dirs/uniremoval_stage1_cpu-release
-# What differs from configs/uniremoval_stage1.py, and why (docs/method.md, "Stage 1"):
+# What differs from configs/uniremoval_stage1.py, and why (docs/experiments/2026-12-07_recipes.md,
+# "Stage 1"):
 # - data: 8 clean photos (scikit-image's colour photos and ../shared/realdata's clean
 #   ones), never the demo's validation photos or their stereo twin; 128-px crops made
 #   once with their teachers' outputs (the teacher cache: teachers cost 65 % of a step),

@@ -1,4 +1,5 @@
-# The second CPU recipe (docs/method.md, "A second CPU recipe"): the first recipe with
+# The second CPU recipe (docs/experiments/2026-12-07_recipes.md, "A second CPU recipe"): the first
+# recipe with
 # the clean images given back unchanged (clean_identity_loss), IGCL at a fifth of the
 # default weight, and 2 000 iterations; measured against the first release and a
 # control without clean_identity_loss. NOT released: it gains on every synthetic kind

@@ -1,4 +1,5 @@
-# The third CPU recipe (docs/method.md, "A third CPU recipe"): the second recipe
+# The third CPU recipe (docs/experiments/2026-12-07_recipes.md, "A third CPU recipe"): the second
+# recipe
 # (configs/ablations/stage1_release_v2.py) with overlapping 3x3 stride-2 downsampling and
 # bilinear up-sampling in the student, the one change made against the 16-px block grid
 # that the first two students print on real fog. Its control is the second recipe itself

@@ -1,5 +1,5 @@
 # The fourth CPU recipe, the released one (configs/uniremoval_stage1_cpu-release.py;
-# docs/method.md, "A third and a fourth CPU recipe"): the third
+# docs/experiments/2026-12-07_recipes.md, "A third and a fourth CPU recipe"): the third
 # recipe (configs/ablations/stage1_release_v3.py) trained on 34 clean photos instead of 8:
 # the 8 of the first recipes plus 26 colour photos among OpenCV's samples (streets,
 # buildings, sky, plants; tools/dataset_converters/collect_clean_photos.py lists them),

@@ -3,7 +3,7 @@
 # with the fourth recipe's own Charbonnier loss. Everything else equals v5_warm (start,
 # data, seed, schedule, teachers, IGCL), so v5_warm minus this run is the PSNR loss alone
 # and this run minus the fourth recipe is the extra iterations alone
-# (docs/method.md, "A fifth CPU recipe").
+# (docs/experiments/2026-12-07_recipes.md, "A fifth CPU recipe").
 #   OMP_NUM_THREADS=1 python tools/train.py configs/ablations/stage1_release_v4.py
 #   OMP_NUM_THREADS=1 python tools/train.py configs/ablations/stage1_release_v4_cont.py
 _base_ = ['./stage1_release_v4.py']

@@ -2,7 +2,8 @@
 # discriminator's features (each tap averaged per channel; prototypes detached, the
 # restored image's embedding with gradient; the discriminator keeps training with its
 # own optimiser). λ is a starting point: choose it on the train split (validation) or
-# the public pairs, never on the held-out split or DAWN (docs/method.md, Stage 2).
+# the public pairs, never on the held-out split or DAWN (docs/experiments/2026-12-07_recipes.md,
+# Stage 2).
 #   python tools/train.py configs/ablations/stage2_cpu_gan-cgcl-disc.py
 _base_ = './stage2_cpu_gan-cgcl.py'
 experiment_name = 'stage2_cpu_gan-cgcl-disc'

@@ -1,11 +1,12 @@
 # Stage 2 at CPU scale, the full method (GAN + content + identity + CGCL with its default
 # 'stats' embedding and weight λ = 0.001), from the CPU-scale stage-1 run
 # (stage1_cpu_full.py): 64-px crops, 2000 iterations, checkpoints every 500 for the
-# ablation table of docs/method.md (its rows use iter_500).
+# ablation table of docs/experiments/2026-12-07_recipes.md (its rows use iter_500).
 #   python tools/train.py configs/ablations/stage2_cpu_gan-cgcl.py
 # Ablations: stage2_cpu_gan.py (no CGCL), stage2_cpu_gan-cgcl_lambda0.01.py and
 # stage2_cpu_gan-cgcl_lambda0.1.py (other weights; the λ = 0.1 run to 2000 iterations is
-# the stability run of docs/method.md), stage2_cpu_gan-cgcl-disc.py (CGCL in the
+# the stability run of docs/experiments/2026-12-07_recipes.md), stage2_cpu_gan-cgcl-disc.py (CGCL in
+# the
 # discriminator's features). "Stage 1 only" is the stage-1 output that every stage-2
 # test run reports next to its own (NoReferenceQuality's *_stage1).
 _base_ = '../uniremoval_stage2.py'

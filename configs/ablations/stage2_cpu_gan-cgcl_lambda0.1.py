@@ -1,7 +1,7 @@
 # Ablation of stage 2 (see stage2_cpu_gan-cgcl.py): CGCL weight λ = 0.1 instead of 0.001.
-# The docs/method.md row "+ GAN + CGCL, λ = 0.1" is its iter_500 checkpoint.
+# The docs/experiments/2026-12-07_recipes.md row "+ GAN + CGCL, λ = 0.1" is its iter_500 checkpoint.
 # Run to 2000 iterations (the default max_iters) this is the stability run of
-# docs/method.md (no NaN / Inf, both skip counters 0).
+# docs/experiments/2026-12-07_recipes.md (no NaN / Inf, both skip counters 0).
 #   python tools/train.py configs/ablations/stage2_cpu_gan-cgcl_lambda0.1.py
 _base_ = './stage2_cpu_gan-cgcl.py'
 experiment_name = 'stage2_cpu_gan-cgcl_lambda0.1'

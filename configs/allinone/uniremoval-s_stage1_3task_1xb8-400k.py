@@ -1,7 +1,7 @@
 # Uni-Removal stage 1, UniRemovalNet-S, all-in-one 3-task setting (denoise on BSD400 +
 # WED with sigma in {15, 25, 50}, derain on Rain100L, dehaze on RESIDE OTS; tested on
 # CBSD68 sigma 15/25/50, Rain100L (Y), SOTS-outdoor), one GPU x 8 crops of 128 px, 400k
-# iterations, AMP (docs/allinone.md):
+# iterations, AMP (docs/user_guides/allinone.md):
 #   python tools/train.py configs/allinone/uniremoval-s_stage1_3task_1xb8-400k.py
 # Teachers: AOD-Net (haze), PReNet (rain), DnCNN-B (noise), see
 # ./_base_/uniremoval-s_stage1_paper.py for the alternatives.

@@ -1,7 +1,7 @@
 # Uni-Removal stage 1, UniRemovalNet-S, all-in-one 5-task setting (the 3-task data plus
 # GoPro deblurring and LOL low light; tested on CBSD68 sigma 25, Rain100L (Y),
 # SOTS-outdoor, GoPro, LOL eval15), one GPU x 8 crops of 128 px, 400k iterations, AMP
-# (docs/allinone.md):
+# (docs/user_guides/allinone.md):
 #   python tools/train.py configs/allinone/uniremoval-s_stage1_5task_1xb8-400k.py
 # Teachers: AOD-Net (haze), PReNet (rain), DnCNN-B (noise); blur and low light learn from
 # the ground truth (no CPU-sized public teacher of ours; mmagic's NAFNet / Restormer GoPro

@@ -1,7 +1,7 @@
 # Uni-Removal stage 2 after the 3-task stage 1, on real unpaired photos of the three kinds
 # (data/allinone/real_unpaired/{hazy,rainy,noisy,clean}/: e.g. RESIDE's URHI for haze,
 # real rain from the Internet, SIDD / DND noisy sRGB, DIV2K for clean), one GPU x 12
-# crops (3 of each kind + clean), 20k iterations, AMP (docs/allinone.md):
+# crops (3 of each kind + clean), 20k iterations, AMP (docs/user_guides/allinone.md):
 #   python tools/train.py configs/allinone/uniremoval-s_stage1_3task_1xb8-400k.py
 #   python tools/train.py configs/allinone/uniremoval-s_stage2_3task_1xb12-20k.py
 # Validation: no-reference quality on the train part of the real photos (in-sample, as in

@@ -1,7 +1,7 @@
 # Uni-Removal stage 2 after the 5-task stage 1, on real unpaired photos of the five kinds
 # (data/allinone/real_unpaired/{hazy,rainy,noisy,blurry,lowlight,clean}/: also e.g.
 # RealBlur's blurred photos, ExDark / LIME / DICM / MEF for low light), one GPU x 12 crops
-# (2 of each kind + clean), 20k iterations, AMP (docs/allinone.md):
+# (2 of each kind + clean), 20k iterations, AMP (docs/user_guides/allinone.md):
 #   python tools/train.py configs/allinone/uniremoval-s_stage1_5task_1xb8-400k.py
 #   python tools/train.py configs/allinone/uniremoval-s_stage2_5task_1xb12-20k.py
 # Test: CBSD68 sigma 25, Rain100L (Y), SOTS-outdoor, GoPro, LOL (PSNR / SSIM per task).

@@ -1,4 +1,5 @@
-# Joint fine-tuning for the 300-image benchmark (docs/detection.md, row
+# Joint fine-tuning for the 300-image benchmark (docs/experiments/2026-12-07_detection.md,
+# row
 # "joint fine-tuning"): the clean demo detector (epoch 40) behind the RELEASED student,
 # both trained by the detection loss (+ the restorer's L1 regulariser, weight 0.1) on the
 # 240 training images degraded on the fly. Unlike the 60-iteration recipe it derives from

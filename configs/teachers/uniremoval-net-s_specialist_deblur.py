@@ -15,7 +15,7 @@
 # relative error, as the mean PSNR does. Judge a deblur run by PSNR on fixed pairs, not by
 # the logged loss: a batch of 8 blurred crops varies by 0.008 (std), the logged mean of
 # 100 batches by 0.0008, more than the 1-3 % that a few thousand steps remove.
-# Measurements and the result: docs/models.md ("A deblur specialist on a CPU").
+# Measurements and the result: docs/user_guides/models.md ("A deblur specialist on a CPU").
 _base_ = './uniremoval-net-b_specialist_deblur.py'
 experiment_name = 'uniremoval-net-s_specialist_deblur'
 work_dir = f'./work_dirs/{experiment_name}'

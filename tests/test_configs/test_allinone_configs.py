@@ -59,7 +59,7 @@ def _pairs(folder: Path, rng, lq_names, gt_names):
 
 
 def make_layouts(root: Path) -> Path:
-    """``root/data/allinone/<set>/<split>/{lq,gt}/`` (docs/data.md), the clean-only
+    """``root/data/allinone/<set>/<split>/{lq,gt}/`` (docs/user_guides/data.md), the clean-only
     training sets, real unpaired photos and the demo's clean photos, all tiny."""
     rng = np.random.default_rng(0)
     data = root / 'data' / 'allinone'

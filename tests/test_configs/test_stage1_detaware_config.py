@@ -122,7 +122,7 @@ def test_the_long_tuning_is_the_tuning_with_400_iterations_and_so_is_its_control
     monkeypatch.chdir(REPO_ROOT)
     tune, long = (Config.fromfile(str(TUNE.parent / f'{name}.py'))
                   for name in ('stage1_detaware_tune', 'stage1_detaware_tune_long'))
-    # what the measured runs set with --cfg-options (docs/detection.md)
+    # what the measured runs set with --cfg-options (docs/experiments/2026-12-07_detection.md)
     tune.merge_from_dict({'max_iters': 400, 'train_cfg.max_iters': 400,
                           'train_cfg.val_interval': 400, 'param_scheduler.T_max': 400,
                           'default_hooks.checkpoint.interval': 400})

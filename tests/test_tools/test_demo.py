@@ -27,7 +27,7 @@ def quick_demo(tmp_path_factory):
 
 
 def test_quick_demo_runs_end_to_end(quick_demo):
-    _, root, code = quick_demo
+    demo, root, code = quick_demo
     assert code == 0
     out = root / 'out'
     assert (root / 'data' / 'demo' / 'MANIFEST.txt').is_file()  # built the demo data
@@ -36,18 +36,23 @@ def test_quick_demo_runs_end_to_end(quick_demo):
         assert state['finished'] and state['done'] == state['total'] > 0
         assert (out / 'logs' / f'{run}.log').stat().st_size > 0
     results = (out / 'results.md').read_text()
-    for row in ('| input |', '| student stage 1 |', '| student stage 2 |',
+    for row in ('| input |', '| student stage 1 |', '| student stage 2 |', '| student shipped |',
                 '| teacher DarkChannelPrior |', '| haze |', '| train stage1 |', '| total |'):
         assert row in results, row
+    # the shipped student is named by its SHA-256, and sits beside the demo's in both tables
+    from uniremoval_mm.utils.results import sha256_of
+    assert f'SHA-256 {sha256_of(demo.RELEASED)}' in results
+    assert '| set | raw | demo stage 2 (n=1) | shipped (n=1) |' in results
     restoration = json.loads((out / 'restoration.json').read_text())
     assert set(restoration['student stage 2']) == {f'demo {k}' for k in
                                                    ('haze', 'rain', 'blur', 'noise', 'mixed')}
+    assert set(restoration['student shipped']) == set(restoration['student stage 2'])
     bench = json.loads((out / 'detection_benchmark' / 'demo.json').read_text())
     assert [(r['set'], r['mode']) for r in bench['rows']] == [
-        ('clean', 'raw'), ('clean', 'restored'), ('haze', 'raw'), ('haze', 'restored')]
+        (s, m) for s in ('clean', 'haze') for m in ('raw', 'demo stage 2', 'shipped')]
     grid = cv2.imread(str(out / 'pictures' / 'restoration_grid.jpg'))
     lq = cv2.imread(str(root / 'data' / 'demo' / 'pairs' / 'haze' / 'lq' / 'coffee_0.png'))
-    assert grid.shape[1] >= 4 * lq.shape[1]  # input | stage 1 | stage 2 | ground truth
+    assert grid.shape[1] >= 5 * lq.shape[1]  # input | stage 1 | stage 2 | shipped | truth
     assert grid.shape[0] >= 5 * lq.shape[0]  # one row per degradation
     boxes = cv2.imread(str(out / 'pictures' / 'detection_before_after.jpg'))
     assert boxes is not None and boxes.shape[1] >= 2 * 320  # before | after
@@ -65,6 +70,18 @@ def test_a_second_run_reuses_finished_trainings(quick_demo, capsys):
     assert seconds == dict(stage1=0.0, stage2=0.0, detector=0.0)
     assert capsys.readouterr().out.count('finished before, reused') == 3
     assert os.stat(ckpt).st_mtime_ns == before
+
+
+def test_the_report_names_the_shipped_checkpoint_and_the_spread(tmp_path):
+    from argparse import Namespace
+
+    from uniremoval_mm.utils.results import sha256_of
+    demo = _demo()
+    text = demo.report(Namespace(out_dir=tmp_path, jobs=2, quick=False), '| r |', '| d |',
+                       dict(total=60.0), tmp_path)
+    assert f'checkpoints/uniremoval-net-s_stage1-cpu.pth, SHA-256 {sha256_of(demo.RELEASED)}' \
+        in text
+    assert '71 CPU' not in text and 'two decimals' in text and 'demo stage 2' in text
 
 
 def test_a_failed_training_stops_the_demo_and_names_its_log(tmp_path):

@@ -47,8 +47,18 @@ def test_stage1_table_rows_per_restorer_and_columns_per_set(tmp_path):
                 '--student-config', 'first=configs/ablations/stage1_release_v1.py',
                 '--demo-root', str(tmp_path / 'pairs'),
                 '--realdata', str(tmp_path / 'none'), '--json', str(tmp_path / 't.json'),
-                '--grid', str(tmp_path / 'grid.jpg'), '--grid-side', '32'], tmp_path)
+                '--grid', str(tmp_path / 'grid.jpg'), '--grid-side', '32',
+                '--results', str(tmp_path / 'results.json')], tmp_path)
     res = json.loads((tmp_path / 't.json').read_text())
+    # the same table as a results file: the command, the students' SHA-256, one row each
+    from uniremoval_mm.utils.results import load_results, render_view, sha256_of
+    results = load_results(tmp_path / 'results.json')
+    assert results['produced_by'] == 'tool' and '--student identity=' in results['command']
+    assert results['checkpoints']['identity']['sha256'] == sha256_of(ckpt)
+    rows = {r['label']: r['metrics'] for r in results['rows']}
+    assert rows['input']['demo haze/PSNR'] == res['input']['demo haze']['psnr']
+    assert render_view(results).splitlines()[2].startswith(
+        f"| input | {res['input']['demo haze']['psnr']:.2f} / ")
     assert set(res['input']) == {'demo haze', 'demo noise'}
     # a fresh student is the identity: it scores exactly the input
     for name in ('demo haze', 'demo noise'):
@@ -168,3 +178,13 @@ def test_band_errors_split_tone_from_detail():
         tool.band_errors(clean[:, :40], clean)
     with pytest.raises(ValueError, match='sigma must be > 0'):
         tool.band_errors(clean, clean, sigma=0)
+
+
+def test_student_cost_writes_its_table_as_a_results_file(tmp_path, capsys):
+    from uniremoval_mm.utils.results import load_results
+    assert load_tool('analysis_tools/student_cost.py').main(
+        ['--shape', '32', '48', '--results', str(tmp_path / 'cost.json')]) == 0
+    rows = {r['label']: r['metrics'] for r in load_results(tmp_path / 'cost.json')['rows']}
+    assert set(rows) == {'UniRemovalNetT', 'UniRemovalNetS', 'UniRemovalNetB'}
+    assert rows['UniRemovalNetS']['params'] == 1414255  # the shipped S
+    assert f"{rows['UniRemovalNetS']['params_M']:.3f} M" in capsys.readouterr().out

@@ -43,6 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
 from uniremoval_mm.apis import DEFAULT_BORDER, bordered_forward  # noqa: E402
+from uniremoval_mm.utils.results import write_results  # noqa: E402
 
 DEMO_TYPES = ('haze', 'rain', 'blur', 'noise', 'mixed')
 # (name, degradation type, sub-folder, degraded dir, clean dir, match)
@@ -97,6 +98,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='the low-pass (px) splitting the error into tone and detail '
                              '(band_errors)')
     parser.add_argument('--json', help='also write the numbers here')
+    parser.add_argument('--results', metavar='FILE',
+                        help='also write the PSNR / SSIM table as a results file '
+                        '(results/*.json: the command, the checkpoints\' SHA-256, the '
+                        'commit; rendered into the docs by tools/misc/render_docs.py)')
     parser.add_argument('--grid', help='also write a picture here: per set, its first pair '
                         'as input | each student | clean (teachers left out)')
     parser.add_argument('--grid-side', type=int, default=192,
@@ -270,7 +275,37 @@ def main(argv=None) -> int:
             results.setdefault(rname, {}).update(row)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+    if args.results and names:
+        write_results(args.results, results_file(results, names, args, argv))
     return 0
+
+
+def results_file(results: Dict[str, Dict[str, Dict[str, float]]], names: List[str], args,
+                 argv=None) -> dict:
+    """The PSNR / SSIM table as a results dict (:mod:`uniremoval_mm.utils.results`).
+
+    Each row is a restorer; its metrics are ``<set>/PSNR``, ``<set>/SSIM`` and
+    ``<set>/shift`` (mean brightness, output minus clean) per set; its default view is the
+    printed table.
+    """
+    import shlex
+
+    from uniremoval_mm.utils.results import make_results
+    rows = [dict(label=rname, metrics={
+        f'{n}/{key}': row[n][field] for n in names if n in row
+        for key, field in (('PSNR', 'psnr'), ('SSIM', 'ssim'), ('shift', 'shift'))})
+        for rname, row in results.items() if any(n in row for n in names)]
+    argv = sys.argv[1:] if argv is None else argv
+    command = 'python tools/analysis_tools/stage1_table.py ' + ' '.join(
+        shlex.quote(a) for a in argv)
+    checkpoints = {spec.partition('=')[0]: spec.partition('=')[2] for spec in args.student}
+    columns = [dict(header=n, format=[f'{{{n}/PSNR:.2f}} / {{{n}/SSIM:.3f}}'])
+               for n in names]
+    return make_results(
+        'PSNR dB / SSIM (RGB, uint8) per set of pairs', command, rows, checkpoints,
+        split=', '.join(names) + f'; border {args.border} px'
+        + (f'; central {args.max_side} px crops' if args.max_side else '; full images'),
+        views=dict(default=dict(columns=columns, label_header='restorer')))
 
 
 def _unpaired_set(spec: str) -> Tuple[str, List[Path]]:

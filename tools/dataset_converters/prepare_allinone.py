@@ -11,7 +11,7 @@ DATASET is one of bsd400, wed, bsd68, rain100l, rain13k, reside-ots, sots-outdoo
 lol, sidd, rtts. Each writes ``OUT/<set>/<split>/lq/`` and ``OUT/<set>/<split>/gt/``
 (degraded and clean images with the same stem, so ``PairedFolderDataset(match='same')``
 reads them; RESIDE keeps its own names, read with ``match='reside'``), or ``gt/`` alone
-for the clean-only training sets (BSD400, WED: noise is added on the fly). docs/data.md,
+for the clean-only training sets (BSD400, WED: noise is added on the fly). docs/user_guides/data.md,
 section "All-in-one benchmark data", lists every layout.
 
 ``--src`` is the downloaded archive (.zip, .tar, .tar.gz; .rar/.7z when ``unrar``, ``7z``

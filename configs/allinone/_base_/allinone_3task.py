@@ -1,6 +1,7 @@
 # The all-in-one 3-task setting (AirNet, PromptIR): the data of training, validation and
 # test, read from the layouts of tools/dataset_converters/prepare_allinone.py
-# (docs/data.md, "All-in-one benchmark data"). Every key starts with `allinone_`, so that
+# (docs/user_guides/data.md, "All-in-one benchmark data"). Every key starts with `allinone_`, so
+# that
 # this file can sit beside a model config in `_base_` (configs/allinone/*.py wire it in):
 #   train_dataloader = dict(dataset={{_base_.allinone_train_dataset}})  # after a
 #   base's dataset=dict(_delete_=True, type='ConcatDataset', datasets=[])
