@@ -36,7 +36,8 @@ def test_real_photo_table_rows_arms_sheets_and_json(tmp_path, capsys):
     out = tmp_path / 'r.json'
     args = ['--folder', f'pool={photos}#dawn-calibration', '--folder', f'all={photos}',
             '--network', 'T', '--no-niqe', '--json', str(out), '--sheets',
-            str(tmp_path / 'sheets'), '--reference', 'a', '--bar']
+            str(tmp_path / 'sheets'), '--reference', 'a', '--bar', '--results',
+            str(tmp_path / 'res.json')]
     for name, seed in (('a s0', 0), ('a s1', 1), ('b s0', 2), ('b s1', 3)):
         args += ['--restorer', f'{name}={_student(tmp_path, seed)}']
     assert tool.main(args) == 0
@@ -50,6 +51,11 @@ def test_real_photo_table_rows_arms_sheets_and_json(tmp_path, capsys):
     assert 'median luma ratio >= 0.85' in printed
     assert len(list((tmp_path / 'sheets').glob('all_*.jpg'))) == 1
     assert set(report['restorers']['a s0']) == {'config', 'checkpoint', 'sha256'}
+    from uniremoval_mm.utils.results import load_results
+    results = load_results(tmp_path / 'res.json')
+    row = {r['label']: r for r in results['rows']}['all / a s0']['metrics']
+    assert row['bar/dark_share'] in ('pass', 'fail') and row['photos'] == 7
+    assert len(results['checkpoints']) == 4
 
 
 def test_real_photo_table_errors_name_the_argument(tmp_path):

@@ -55,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='only the first N photos of each folder (0 = all)')
     parser.add_argument('--no-niqe', action='store_true', help='skip NIQE (the slow part)')
     parser.add_argument('--json', help='write rows and per-photo records here')
+    parser.add_argument('--results', help='write the rows as a results file for the docs '
+                        '(results/*.json, uniremoval_mm.utils.results)')
     parser.add_argument('--sheets', help='write contact sheets (input | outputs) here')
     parser.add_argument('--bar', action='store_true',
                         help='check every row against the real-fog acceptance bar')
@@ -196,6 +198,21 @@ def main(argv=None) -> int:
         table = arm_table(report['rows'], args.reference)
         report['arms'] = dict(reference=args.reference, table=table)
         print('\n' + table)
+    if args.results:
+        from uniremoval_mm.utils.results import make_results, write_results
+        rows = []
+        for entry in report['rows']:
+            metrics = dict(entry['metrics'])
+            for line in entry.get('bar', []):
+                metrics[f"bar/{line['key']}"] = 'pass' if line['passed'] else 'fail'
+            rows.append(dict(label=entry['label'], metrics=metrics))
+        splits = ', '.join(f'{n}: {len(f)} photos' + (f' ({s})' if s else '')
+                           for n, f, s in folders)
+        write_results(args.results, make_results(
+            'Real photos: tone, colour, haze left and NIQE, input vs output', report['command'],
+            rows, checkpoints={n: k for n, _, k in specs},
+            split=f'{splits}; longer side {args.side} px, border {args.border} px'))
+        print(f'wrote {args.results}', file=sys.stderr)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1) + '\n')
