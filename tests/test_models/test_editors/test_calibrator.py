@@ -198,7 +198,7 @@ def test_priors_highpass_content_and_rehearsal_train_the_generator():
     g_before = [p.detach().clone() for p in model.generator.parameters()]
     log = model.train_step(unpaired_batch(['haze', 'clean', 'haze', 'clean'], size=(31, 37)),
                            _optim(model))
-    assert {'prior.brightness', 'prior.black', 'prior.colour', 'rehearsal.loss',
+    assert {'prior.loss_brightness', 'prior.loss_black', 'prior.loss_colour', 'rehearsal.loss',
             'content.loss'} <= set(log)
     assert all(torch.isfinite(v) for v in log.values())
     assert any(not torch.equal(a, p) for a, p in zip(g_before, model.generator.parameters()))
@@ -213,3 +213,19 @@ def test_bad_stage2_options_are_named():
         build_calibrator(content_highpass_sigma=0)
     with pytest.raises(ValueError, match='model.rehearsal needs degradations'):
         build_calibrator(rehearsal=dict(loss=dict(type='L1Loss')))
+
+
+def test_the_priors_alone_move_the_generator():
+    """Each term is summed into the generator's loss (mmengine sums keys with 'loss')."""
+    quiet = dict(gan_loss=dict(type='GANLoss', gan_type='lsgan', loss_weight=0.0),
+                 content_loss=None, identity_loss=None, cgcl=None)
+    with_priors = build_calibrator(priors=dict(type='RealPhotoPriorLoss'), **quiet)
+    without = build_calibrator(**quiet)
+    batch = unpaired_batch(['haze', 'clean'], size=(31, 37))
+    before = [p.detach().clone() for p in with_priors.generator.parameters()]
+    log = with_priors.train_step(batch, _optim(with_priors))
+    assert float(log['prior.loss_brightness']) + float(log['prior.loss_colour']) > 0
+    assert any(not torch.equal(a, p)
+               for a, p in zip(before, with_priors.generator.parameters()))
+    without.train_step(batch, _optim(without))
+    assert all(torch.equal(a, p) for a, p in zip(before, without.generator.parameters()))

@@ -15,7 +15,7 @@ def _pair(seed=0, shape=(2, 3, 19, 27)):
 def test_an_output_like_its_input_costs_nothing():
     x = _pair()
     losses = RealPhotoPriorLoss()(x.clone(), x)
-    assert set(losses) == {'prior.brightness', 'prior.black', 'prior.colour'}
+    assert set(losses) == {'prior.loss_brightness', 'prior.loss_black', 'prior.loss_colour'}
     assert all(float(v) == 0 for v in losses.values())
 
 
@@ -31,7 +31,7 @@ def test_darkening_crushing_and_cast_cost_and_backpropagate():
 def test_weights_turn_terms_off_and_one_sided():
     x = _pair()
     only = RealPhotoPriorLoss(black_weight=0, colour_weight=0)(x * 1.2, x)
-    assert set(only) == {'prior.brightness'} and float(only['prior.brightness']) == 0
+    assert set(only) == {'prior.loss_brightness'} and float(only['prior.loss_brightness']) == 0
 
 
 def test_bad_arguments():

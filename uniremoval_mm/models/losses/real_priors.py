@@ -90,7 +90,8 @@ class RealPhotoPriorLoss(nn.Module):
             degraded (Tensor): ``x``, the same shape.
 
         Returns:
-            dict[str, Tensor]: ``prior.brightness``, ``prior.black``, ``prior.colour``
+            dict[str, Tensor]: ``prior.loss_brightness``, ``prior.loss_black``,
+            ``prior.loss_colour``
             (those with a weight above 0).
         """
         if restored.shape != degraded.shape or restored.dim() != 4 or restored.shape[1] != 3:
@@ -104,14 +105,14 @@ class RealPhotoPriorLoss(nn.Module):
             k = min(self.block, *y_out.shape[2:])
             blocks = F.relu(self.block_ratio * F.avg_pool2d(y_in, k, ceil_mode=True) -
                             F.avg_pool2d(y_out, k, ceil_mode=True)).mean()
-            losses['prior.brightness'] = self.brightness_weight * (whole + blocks)
+            losses['prior.loss_brightness'] = self.brightness_weight * (whole + blocks)
         if self.black_weight > 0:
             lit = (y_in >= self.black_level).to(y_out.dtype)
             crushed = F.relu(self.black_level - y_out) * lit / self.black_level
-            losses['prior.black'] = self.black_weight * crushed.mean()
+            losses['prior.loss_black'] = self.black_weight * crushed.mean()
         if self.colour_weight > 0:
             excess = F.relu(_cast(restored) - _cast(degraded.detach()) - self.colour_margin)
-            losses['prior.colour'] = self.colour_weight * excess.mean()
+            losses['prior.loss_colour'] = self.colour_weight * excess.mean()
         return losses
 
 
