@@ -28,7 +28,9 @@ unpaired_roots = [real_unpaired, 'data/demo/unpaired']
 folders = dict(hazy='haze', rainy='rain', blurry='blur', noisy='noise', mixed='mixed',
                clean='clean')
 acceptance_sets = ['dawn_fog', 'dawn']  # never trained on (see ../shared/realdata)
-dawn_root = '../shared/realdata/detection/dawn_fog'  # test-only: images/*.jpg
+# test-only here: images/*.jpg, its acceptance set (split='dawn-acceptance', 192 photos;
+# the calibration pool is configs/uniremoval_stage2_real-fog.py's training data)
+dawn_root = '../shared/realdata/detection/dawn_fog'
 # The held-out test part of ../shared/realdata/unpaired, by file, fixed. Rule it was made
 # by: per folder, file names sorted (C locale), index i with i % 3 == 1 goes to test; a
 # folder with a single photo (noisy/) is test-only. clean/00001.png and mixed/00001.png
@@ -109,7 +111,8 @@ test_dataloader = [
     dict(num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
          sampler=dict(type='DefaultSampler', shuffle=False),
          dataset=dict(type='UnpairedFolderDataset', data_root=dawn_root,
-                      folders=dict(images='dawn_fog'), pipeline=test_pipeline)),
+                      folders=dict(images='dawn_fog'), split='dawn-acceptance',
+                      pipeline=test_pipeline)),
 ]
 test_evaluator = [[dict(type='NoReferenceQuality', prefix='heldout')],
                   [dict(type='NoReferenceQuality', prefix='dawn')]]

@@ -29,6 +29,7 @@ def test_defaults_use_real_photos_when_present_and_keep_dawn_out():
     assert heldout.dataset.files == cfg.test_files and heldout.dataset.data_root == \
         cfg.real_unpaired
     assert dawn.dataset.data_root.endswith('detection/dawn_fog')
+    assert dawn.dataset.split == 'dawn-acceptance'
     train_roots = str([cfg.train_dataloader, cfg.val_dataloader])
     assert 'detection' not in train_roots and 'dawn' not in train_roots.replace(
         "'dawn_fog', 'dawn'", '')
@@ -118,3 +119,19 @@ def test_stage2_trains_from_a_stage1_checkpoint_then_tests_without_references(tm
     assert test.returncode == 0, out[-3000:]
     assert 'heldout/clean/NIQE_stage1' in out and 'dawn/dawn_fog/dark_output' in out
     assert 'heldout/rain' not in out  # only the listed files
+
+
+def test_the_real_fog_recipe_learns_from_the_calibration_pool_only():
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'uniremoval_stage2_real-fog.py'))
+    fog, clean = cfg.train_dataloader.dataset.datasets
+    assert fog.split == 'dawn-calibration-fit' and fog.data_root.endswith('dawn_fog/images')
+    assert cfg.val_dataloader.dataset.split == 'dawn-calibration-fit'
+    assert [d.dataset.split for d in cfg.test_dataloader] == ['dawn-acceptance']
+    assert 'acceptance' not in str([cfg.train_dataloader, cfg.val_dataloader])
+    assert cfg.model.priors.type == 'RealPhotoPriorLoss'
+    assert cfg.model.content_highpass_sigma == 4.0
+    for control in ('stage2_real-fog_no-priors.py', 'stage2_real-fog_old-haze.py'):
+        other = Config.fromfile(str(REPO_ROOT / 'configs' / 'ablations' / control))
+        changed = {k for k in cfg.model if cfg.model[k] != other.model.get(k)}
+        assert changed == ({'priors'} if 'priors' in control else {'rehearsal'}), control
+        assert other.train_dataloader == cfg.train_dataloader

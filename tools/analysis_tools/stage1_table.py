@@ -16,15 +16,16 @@ Gaussian low-pass of σ = ``--band-sigma`` px (tone, colour, veil) and of what t
 low-pass leaves (edges, texture, streaks, noise). A restorer that sharpens lowers the
 second; one that re-tones a picture it should leave alone raises the first.
 
-Real photos with no clean reference (``--unpaired NAME=DIR``, e.g. DAWN fog, which is
-test-only): a second table of NIQE and dark-channel haze density (lower is more natural /
-less haze) of the input and every student, means over every image of the folder (resized
-so that the longer side is ``--unpaired-side``), and with ``--unpaired-grid`` a picture of
-a fixed sample of them (evenly spaced in name order): input | each student.
+Real photos with no clean reference (``--unpaired NAME=DIR[#SPLIT]``, e.g. DAWN's
+acceptance set ``#dawn-acceptance``, which is test-only): a second table of NIQE and
+dark-channel haze density (lower is more natural / less haze) of the input and every
+student, means over every image of the folder (resized so that the longer side is
+``--unpaired-side``), and with ``--unpaired-grid`` a picture of a fixed sample of them
+(evenly spaced in name order): input | each student.
 
     python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py --no-teachers \\
         --student released=checkpoints/uniremoval-net-s_stage1-cpu.pth --skip-pairs \\
-        --unpaired DAWN-fog=../shared/realdata/detection/dawn_fog/images \\
+        --unpaired DAWN-acceptance=../shared/realdata/detection/dawn_fog/images#dawn-acceptance \\
         --unpaired-grid dawn.jpg
 
     python tools/analysis_tools/stage1_table.py configs/uniremoval_stage1.py \\
@@ -309,13 +310,21 @@ def results_file(results: Dict[str, Dict[str, Dict[str, float]]], names: List[st
 
 
 def _unpaired_set(spec: str) -> Tuple[str, List[Path]]:
-    """``NAME=DIR`` -> (name, its image files in name order)."""
+    """``NAME=DIR[#SPLIT]`` -> (name, its image files in name order); ``#dawn-acceptance``
+    keeps one part of DAWN (:mod:`uniremoval_mm.datasets.realdata_splits`)."""
     from uniremoval_mm.datasets.image_files import IMAGE_EXTS
+    from uniremoval_mm.datasets.realdata_splits import dawn_split_files
     name, sep, folder = spec.partition('=')
+    folder, _, split = folder.partition('#')
     if not sep or not name or not folder:
-        raise SystemExit(f'--unpaired {spec!r}: expected NAME=DIR')
+        raise SystemExit(f'--unpaired {spec!r}: expected NAME=DIR or NAME=DIR#SPLIT')
     if not Path(folder).is_dir():
         raise SystemExit(f'--unpaired {name}: folder not found: {folder}')
+    if split:
+        try:
+            return name, dawn_split_files(folder, split)
+        except ValueError as e:
+            raise SystemExit(f'--unpaired {name}: {e}')
     files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_EXTS)
     if not files:
         raise SystemExit(f'--unpaired {name}: no images in {folder}')
