@@ -69,11 +69,11 @@ train_dataloader = dict(
             dict(type='UnpairedFolderDataset', data_root=clean_photos,
                  folders=dict({'.': 'clean'}), pipeline=train_pipeline),
         ]))
-# validation: the fit fold itself (in-sample; a run is judged on the tune fold by
-# tools/analysis_tools/real_photo_table.py, the acceptance set only once at release)
-val_dataloader = dict(dataset=dict(
-    _delete_=True, type='UnpairedFolderDataset', data_root=dawn_images,
-    folders=dict({'.': 'haze'}), split='dawn-calibration-fit', pipeline=test_pipeline))
+# no validation loop: a run is judged on the tune fold by
+# tools/analysis_tools/real_photo_table.py (the acceptance set only once, at release)
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
 test_dataloader = [
     dict(num_workers=0, persistent_workers=False, drop_last=False, batch_size=1,
          sampler=dict(type='DefaultSampler', shuffle=False),
@@ -84,6 +84,6 @@ test_dataloader = [
 test_evaluator = [[dict(type='NoReferenceQuality', prefix='dawn-acceptance')]]
 # the generator learns 5x faster than the base stage 2 (2e-5): 200 iterations on a CPU
 optim_wrapper = dict(generator=dict(optimizer=dict(lr=1e-4)))
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(interval=100, max_keep_ckpts=3),
                      logger=dict(interval=10))

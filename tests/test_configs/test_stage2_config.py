@@ -125,7 +125,7 @@ def test_the_real_fog_recipe_learns_from_the_calibration_pool_only():
     cfg = Config.fromfile(str(REPO_ROOT / 'configs' / 'uniremoval_stage2_real-fog.py'))
     fog, clean = cfg.train_dataloader.dataset.datasets
     assert fog.split == 'dawn-calibration-fit' and fog.data_root.endswith('dawn_fog/images')
-    assert cfg.val_dataloader.dataset.split == 'dawn-calibration-fit'
+    assert cfg.val_dataloader is None and cfg.val_cfg is None
     assert [d.dataset.split for d in cfg.test_dataloader] == ['dawn-acceptance']
     assert 'acceptance' not in str([cfg.train_dataloader, cfg.val_dataloader])
     assert cfg.model.priors.type == 'RealPhotoPriorLoss'
