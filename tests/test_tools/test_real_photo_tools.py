@@ -67,6 +67,9 @@ def test_real_photo_table_errors_name_the_argument(tmp_path):
         tool.main(['--folder', f'x={photos}', '--restorer', 'r=missing.pth'])
     with pytest.raises(UsageError, match='split must be one of'):
         tool.main(['--folder', f'x={photos}#train', '--restorer', f'r={RELEASED}'])
+    with pytest.raises(UsageError, match=r"--only: x lacks \['haze-009'\]"):
+        tool.main(['--folder', f'x={photos}', '--restorer', f'r={RELEASED}', '--only',
+                   'haze-001,haze-009'])
 
 
 def test_fog_resemblance_prints_every_set(tmp_path, capsys):

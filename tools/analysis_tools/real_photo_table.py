@@ -53,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f'mirror border before restoring (default {DEFAULT_BORDER})')
     parser.add_argument('--limit', type=int, default=0,
                         help='only the first N photos of each folder (0 = all)')
+    parser.add_argument('--only', help='comma-separated file stems: only these photos of each '
+                        'folder (e.g. a figure of chosen photos)')
     parser.add_argument('--no-niqe', action='store_true', help='skip NIQE (the slow part)')
     parser.add_argument('--json', help='write rows and per-photo records here')
     parser.add_argument('--results', help='write the rows as a results file for the docs '
@@ -163,6 +165,12 @@ def main(argv=None) -> int:
     print(HEADER)
     failed = False
     for folder_name, files, split in folders:
+        if args.only:
+            wanted = args.only.split(',')
+            files = [f for f in files if f.stem in wanted]
+            if len(files) != len(wanted):
+                raise UsageError(f'--only: {folder_name} lacks '
+                                 f'{sorted(set(wanted) - {f.stem for f in files})}')
         files = files[:args.limit] if args.limit else files
         start = time.time()
         result = rp.measure_folder(files, restorers, side=args.side, niqe=not args.no_niqe,
