@@ -1,0 +1,111 @@
+"""uniremoval_mm.apis.adaptation.detector_data: a detector's own COCO data, checked, and
+every problem one line naming the file."""
+import json
+
+import pytest
+
+from uniremoval_mm.apis.adaptation import AdaptationError, detector_data
+from ..helpers import CLASSES, make_tiny_coco, tiny_faster_rcnn_config
+
+ENOUGH = dict(train=4, val=4)  # make_tiny_coco writes 4 images, each with boxes
+
+
+@pytest.fixture()
+def det(tmp_path):
+    """A tiny Faster R-CNN config over tiny COCO data; ``write(extra)`` appends lines."""
+    ann = make_tiny_coco(tmp_path / 'data')
+    config = tmp_path / 'det.py'
+    base = tiny_faster_rcnn_config(tmp_path / 'data')
+
+    def write(extra: str = '') -> str:
+        config.write_text(base + extra)
+        return str(config)
+
+    write()
+    return config, ann, write
+
+
+def _error(config, **kwargs) -> str:
+    with pytest.raises(AdaptationError) as info:
+        detector_data(config, **kwargs)
+    message = str(info.value)
+    assert '\n' not in message
+    return message
+
+
+def test_usable_data_is_described(det, tmp_path):
+    config, ann, _ = det
+    data = detector_data(config, ENOUGH)
+    assert data.classes == CLASSES and data.config == config
+    for split, name in ((data.train, 'train'), (data.val, 'val')):
+        assert split.name == name and split.ann_file == ann
+        assert split.img_dir == tmp_path / 'data' / 'images'
+        assert split.classes == CLASSES and split.num_images == split.num_annotated == 4
+
+
+def test_a_wrapped_train_set_is_unwrapped(det):
+    config, _, write = det
+    write('train_dataloader = dict(dataset=dict(_delete_=True, type="RepeatDataset", '
+          'times=2, dataset=dataset))\n')
+    assert detector_data(config, ENOUGH).train.num_images == 4
+
+
+def test_missing_config_and_data(det, tmp_path):
+    config, ann, write = det
+    assert _error(tmp_path / 'nope.py') == f'{tmp_path / "nope.py"}: detector config not found'
+    write('val_dataloader = None\n')
+    assert _error(config, min_images=ENOUGH) == (
+        f"{config}: no val_dataloader.dataset: the detector's own val data is needed "
+        '(COCO-style)')
+    write('train_dataloader["dataset"] = dict(dataset, ann_file="missing.json")\n')
+    assert _error(config, min_images=ENOUGH).startswith(
+        f'{tmp_path / "data" / "missing.json"}: not found (train_dataloader.dataset.ann_file '
+        f'of {config})')
+    write('train_dataloader["dataset"] = dict(dataset, data_prefix=dict(img="nowhere/"))\n')
+    assert _error(config, min_images=ENOUGH).startswith(
+        f'{tmp_path / "data" / "nowhere"}: image folder not found')
+    (tmp_path / 'data' / 'images' / 'img_002.png').unlink()
+    write()
+    assert _error(config, min_images=ENOUGH) == (
+        f'{tmp_path / "data" / "images"}: 1 of the 4 images of ann.json are missing '
+        '(first: img_002.png)')
+
+
+def test_not_coco(det, tmp_path):
+    config, ann, write = det
+    write('train_dataloader = dict(dataset=dict(_delete_=True, type="VOCDataset", '
+          'data_root="x", ann_file="a.txt"))\n')
+    assert "train_dataloader.dataset is 'VOCDataset', not a COCO-style dataset" in _error(config)
+    write()
+    ann.write_text('{"images": [')
+    assert _error(config).startswith(f'{ann}: not valid JSON')
+    ann.write_text(json.dumps(dict(images=[], annotations=[])))
+    assert _error(config) == (f'{ann}: not COCO annotations (needs lists images, annotations '
+                              'and categories)')
+
+
+def test_class_mismatch(det):
+    config, ann, write = det
+    write("metainfo = dict(classes=('box', 'ball'))\n"
+          'train_dataloader["dataset"] = dict(dataset, metainfo=metainfo)\n'
+          'val_dataloader["dataset"] = dict(dataset, metainfo=metainfo)\n')
+    assert _error(config, min_images=ENOUGH) == (
+        f"{ann}: its categories do not match the detector's classes (not in the detector: "
+        "['disk']; not in the file: ['ball']; the detector's are "
+        f'train_dataloader.dataset.metainfo.classes of {config})')
+    write("val_dataloader['dataset'] = dict(dataset, metainfo=dict(classes=('box', )))\n")
+    assert 'train and val datasets name different classes' in _error(config, min_images=ENOUGH)
+    write('model = dict(roi_head=dict(bbox_head=dict(num_classes=3)))\n')
+    assert _error(config, min_images=ENOUGH) == (
+        f"{config}: model num_classes 3 but 2 classes in the data (['box', 'disk'])")
+
+
+def test_too_few_images(det):
+    config, ann, _ = det
+    assert _error(config, min_images=dict(train=5)) == (
+        f'{ann}: 4 train images with boxes, at least 5 needed to adapt on')
+    coco = json.loads(ann.read_text())
+    coco['annotations'] = [a for a in coco['annotations'] if a['image_id'] != 1]
+    ann.write_text(json.dumps(coco))
+    assert _error(config, min_images=dict(train=3, val=4)) == (
+        f'{ann}: 3 val images with boxes, at least 4 needed to adapt on')
