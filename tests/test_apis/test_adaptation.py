@@ -109,3 +109,43 @@ def test_too_few_images(det):
     ann.write_text(json.dumps(coco))
     assert _error(config, min_images=dict(train=3, val=4)) == (
         f'{ann}: 3 val images with boxes, at least 4 needed to adapt on')
+
+
+def _tree(folder):
+    return {p: p.stat().st_mtime_ns for p in folder.rglob('*')}
+
+
+def test_degraded_sets_are_laid_out_for_the_benchmark_and_resume(det, tmp_path):
+    from uniremoval_mm.apis.adaptation import make_degraded_sets
+    from uniremoval_mm.evaluation.detection_benchmark import plan_runs
+    config, ann, _ = det
+    data = detector_data(config, ENOUGH)
+    source = _tree(tmp_path / 'data')
+    out = tmp_path / 'adapt'
+    sets = make_degraded_sets(data, out, kinds=('haze', 'noise'), seed=3)
+    assert (sets.written, sets.resumed) == (16, 0)  # 4 images x 2 splits x 2 kinds
+    bench = sets.bench_root
+    assert bench == out / 'bench' and (bench / 'val').resolve() == data.val.img_dir
+    assert json.loads((bench / 'val.json').read_text()) == json.loads(ann.read_text())
+    coco = json.loads(ann.read_text())
+    for kind in ('haze', 'noise'):
+        degraded = json.loads((bench / kind / 'val.json').read_text())
+        assert degraded['annotations'] == coco['annotations']  # the same boxes
+        assert len(list((bench / kind / 'images').iterdir())) == 4
+        assert sets.train[kind] == out / 'train' / kind / 'ann.json'
+    assert _tree(tmp_path / 'data') == source  # the source is never written
+    # the benchmark finds every set it needs there
+    runs = plan_runs(config, 'det.pth', bench, ['clean', 'haze', 'noise'], ['raw'], {}, {},
+                     None, tmp_path / 'bench_work')
+    assert [r.set for r in runs] == ['clean', 'haze', 'noise']
+    # again: every image is kept, nothing is degraded twice
+    again = make_degraded_sets(data, out, kinds=('haze', 'noise'), seed=3)
+    assert (again.written, again.resumed) == (0, 16)
+    with pytest.raises(AdaptationError, match="made with .*seed': 3.*not .*seed': 4"):
+        make_degraded_sets(data, out, kinds=('haze', ), seed=4)
+    with pytest.raises(AdaptationError, match="unknown degradation 'fog'"):
+        make_degraded_sets(data, out, kinds=('fog', ))
+    for inside in (tmp_path / 'data' / 'images' / 'x', tmp_path):
+        with pytest.raises(AdaptationError, match='refusing to write into'):
+            make_degraded_sets(data, inside, kinds=('haze', ))
+    assert _tree(tmp_path / 'data') == source

@@ -4,17 +4,25 @@
 checks that an adaptation can use them: the annotation files and image folders exist,
 the files are COCO annotations, their classes are the detector's, and each split has
 enough annotated images. Every problem is one :class:`AdaptationError` line naming the
-file to fix.
+file to fix. :func:`make_degraded_sets` then writes degraded copies of both splits
+(seeded, resumable, never into the source), the val ones laid out as
+:mod:`uniremoval_mm.evaluation.detection_benchmark` reads them.
 """
 import json
+import os
 import os.path as osp
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config
 
-__all__ = ['AdaptationError', 'CocoSplit', 'DetectorData', 'MIN_IMAGES', 'detector_data']
+from ..utils.constants import DEGRADATION_TYPES
+
+__all__ = [
+    'AdaptationError', 'CocoSplit', 'DegradedSets', 'DetectorData', 'MIN_IMAGES',
+    'detector_data', 'make_degraded_sets'
+]
 
 #: Fewest annotated images per split by default: fewer tune nothing and measure noise.
 MIN_IMAGES = dict(train=20, val=10)
@@ -212,3 +220,100 @@ def _check_num_classes(cfg: Config, config: Path, classes: Tuple[str, ...]) -> N
     if wrong:
         raise AdaptationError(f'{config}: model num_classes {wrong[0]} but {len(classes)} '
                               f'classes in the data ({list(classes)})')
+
+
+@dataclass
+class DegradedSets:
+    """Where :func:`make_degraded_sets` wrote, and what it did.
+
+    Args:
+        bench_root (Path): The benchmark's data root: ``val.json`` + ``val/`` (the clean
+            val set), ``<kind>/val.json`` + ``<kind>/images/`` (its degraded copies).
+        train (dict[str, Path]): Per kind, the degraded train set's annotation file
+            (its images in ``images/`` next to it).
+        written (int): Images degraded in this call.
+        resumed (int): Images kept from an earlier call.
+    """
+
+    bench_root: Path
+    train: Dict[str, Path] = field(default_factory=dict)
+    written: int = 0
+    resumed: int = 0
+
+
+def make_degraded_sets(data: DetectorData,
+                       out_dir: Union[str, Path],
+                       kinds: Sequence[str] = DEGRADATION_TYPES,
+                       seed: int = 0,
+                       severity: Optional[int] = None,
+                       progress: bool = False) -> DegradedSets:
+    """Degraded copies of the detector's train and val sets, one per kind.
+
+    Written with :func:`~uniremoval_mm.datasets.degrade_coco.make_degraded_coco`: the
+    same boxes, the draw fixed by (``seed``, image path), resumed where an earlier call
+    stopped. Layout: ``out_dir/bench/`` is the benchmark's data root (the clean val
+    images linked as ``val``, never copied) and ``out_dir/train/<kind>/`` holds each
+    degraded train set.
+
+    Args:
+        data (DetectorData): From :func:`detector_data`.
+        out_dir (str | Path): Where to write; must not hold the source images.
+        kinds (Sequence[str]): Of ``haze``, ``rain``, ``blur``, ``noise``, ``mixed``.
+            Defaults to all five.
+        seed (int): Seed of the degradations. Defaults to 0.
+        severity (int, optional): 1-5; None draws it per image. Defaults to None.
+        progress (bool): Show progress bars. Defaults to False.
+
+    Returns:
+        DegradedSets: The folders and the counts.
+
+    Raises:
+        AdaptationError: One line naming the file or folder: an unknown kind, an
+            ``out_dir`` that overlaps the source or holds another degradation's files,
+            or an image that could not be degraded.
+    """
+    from ..datasets.degrade_coco import degradation_config, make_degraded_coco
+    out_dir = Path(out_dir)
+    unknown = [k for k in kinds if k not in DEGRADATION_TYPES]
+    if unknown:
+        raise AdaptationError(f'unknown degradation {unknown[0]!r}: one of '
+                              f'{list(DEGRADATION_TYPES)}')
+    for split in (data.train, data.val):  # checked before anything is written
+        src, out = split.img_dir.resolve(), out_dir.resolve()
+        if src == out or src in out.parents or out in src.parents:
+            raise AdaptationError(f'{out_dir}: refusing to write into (or around) the source '
+                                  f'images {split.img_dir}')
+    bench = out_dir / 'bench'
+    bench.mkdir(parents=True, exist_ok=True)
+    clean = bench / 'val'
+    if not clean.exists():
+        os.symlink(data.val.img_dir.resolve(), clean, target_is_directory=True)
+    elif clean.resolve() != data.val.img_dir.resolve():
+        raise AdaptationError(f'{clean}: holds another val set than {data.val.img_dir}; use '
+                              'another output folder')
+    _write_json_atomically(bench / 'val.json', data.val.ann_file.read_text())
+    result = DegradedSets(bench)
+    for kind in kinds:
+        cfg = degradation_config(kind, severity, seed)
+        for split, target in ((data.val, bench / kind), (data.train, out_dir / 'train' / kind)):
+            try:
+                report = make_degraded_coco(split.ann_file, split.img_dir, target, cfg,
+                                            progress=progress)
+            except (FileNotFoundError, ValueError) as e:
+                raise AdaptationError(str(e)) from None
+            if report.failed:
+                raise AdaptationError(f'{report.failed[0]} ({len(report.failed)} images of '
+                                      f'{split.ann_file} could not be degraded)')
+            result.written += report.written
+            result.resumed += report.resumed
+            if split is data.train:
+                result.train[kind] = report.out_ann
+            elif report.out_ann.name != 'val.json':  # the name the benchmark reads
+                _write_json_atomically(target / 'val.json', report.out_ann.read_text())
+    return result
+
+
+def _write_json_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f'.{path.name}.part')
+    tmp.write_text(text)
+    os.replace(tmp, path)
