@@ -149,3 +149,80 @@ def test_degraded_sets_are_laid_out_for_the_benchmark_and_resume(det, tmp_path):
         with pytest.raises(AdaptationError, match='refusing to write into'):
             make_degraded_sets(data, inside, kinds=('haze', ))
     assert _tree(tmp_path / 'data') == source
+
+
+TINY_RCNN = '''
+model = dict(backbone=dict(depth=18, init_cfg=None),
+             neck=dict(in_channels=[64, 128, 256, 512], out_channels=32),
+             rpn_head=dict(in_channels=32, feat_channels=32),
+             roi_head=dict(bbox_roi_extractor=dict(out_channels=32),
+                           bbox_head=dict(in_channels=32, fc_out_channels=64, num_classes=2)))
+'''
+
+
+@pytest.fixture()
+def small_detector(tmp_path):
+    """A ResNet-18 Faster R-CNN over tiny COCO data (images >= the 128-px crops), its
+    random weights saved as a checkpoint."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    sizes = ((130, 140), (150, 133), (129, 160), (140, 131))
+    make_tiny_coco(tmp_path / 'data', sizes=sizes)
+    config = tmp_path / 'det.py'
+    config.write_text(tiny_faster_rcnn_config(tmp_path / 'data') + TINY_RCNN)
+    torch.manual_seed(0)
+    det = MODELS.build(dict(Config.fromfile(str(config)).model, _scope_='mmdet'))
+    checkpoint = tmp_path / 'det.pth'
+    torch.save(dict(state_dict=det.state_dict(), meta={}), checkpoint)
+    return config, checkpoint
+
+
+def test_detector_taps_are_every_backbone_and_neck_output(small_detector, tmp_path):
+    from uniremoval_mm.apis.adaptation import detector_taps
+    config, checkpoint = small_detector
+    taps, weights = detector_taps(config, str(checkpoint))
+    assert taps == ('backbone.0', 'backbone.1', 'backbone.2', 'backbone.3',
+                    'neck.0', 'neck.1', 'neck.2', 'neck.3', 'neck.4')
+    assert weights == (0.5, ) * 4 + (1.0, ) * 5
+    bad = tmp_path / 'bad.pth'
+    bad.write_bytes(b'not a checkpoint')
+    with pytest.raises(AdaptationError, match='bad.pth'):
+        detector_taps(config, str(bad))
+
+
+def test_frozen_tuning_config_trains_against_the_frozen_detector(small_detector, tmp_path):
+    """The config runs through tools/train.py (2 iterations) and the detector's weights
+    are not in what it trains."""
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    from uniremoval_mm.apis.adaptation import frozen_tuning_config
+    from ..conftest import REPO_ROOT
+    config, checkpoint = small_detector
+    data = detector_data(config, ENOUGH)
+    work = tmp_path / 'tune'
+    text = frozen_tuning_config(data, str(checkpoint), work, max_iters=2, seed=1)
+    assert f"data_root={str(data.train.img_dir)!r}" in text
+    path = tmp_path / 'tune.py'
+    path.write_text(text)
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(path), '--cfg-options',
+         'train_dataloader.batch_size=5', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    state = torch.load(work / 'iter_2.pth', map_location='cpu', weights_only=False)
+    assert (work / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
+    assert any(k.startswith('generator.') for k in state['state_dict'])
+    log = proc.stdout + proc.stderr
+    assert 'igcl.loss: ' in log and 'igcl.loss_identity: ' in log  # detector views, identity
+    # the frozen detector is no part of what trains and is saved
+    assert not any(k.startswith('igcl.extractor.') for k in state['state_dict'])
+    with pytest.raises(AdaptationError, match='max_iters must be an int >= 1'):
+        frozen_tuning_config(data, str(checkpoint), work, max_iters=0,
+                             taps=(('neck.0', ), (1.0, )))

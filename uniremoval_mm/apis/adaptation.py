@@ -7,6 +7,9 @@ enough annotated images. Every problem is one :class:`AdaptationError` line nami
 file to fix. :func:`make_degraded_sets` then writes degraded copies of both splits
 (seeded, resumable, never into the source), the val ones laid out as
 :mod:`uniremoval_mm.evaluation.detection_benchmark` reads them.
+:func:`frozen_tuning_config` writes the config of detection-aware tuning against the
+frozen detector (``configs/ablations/stage1_detaware_tune.py`` on the detector's own
+training images and feature maps, :func:`detector_taps`).
 """
 import json
 import os
@@ -21,8 +24,15 @@ from ..utils.constants import DEGRADATION_TYPES
 
 __all__ = [
     'AdaptationError', 'CocoSplit', 'DegradedSets', 'DetectorData', 'MIN_IMAGES',
-    'detector_data', 'make_degraded_sets'
+    'detector_data', 'detector_taps', 'frozen_tuning_config', 'make_degraded_sets'
 ]
+
+#: The repository's configs (the tuning recipe is a ``_base_`` there).
+CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
+#: The student tuning starts from by default.
+SHIPPED_STUDENT = CONFIGS.parent / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
+#: IGCL's weight of a backbone and of a neck feature map (the neck is what heads read).
+TAP_WEIGHTS = dict(backbone=0.5, neck=1.0)
 
 #: Fewest annotated images per split by default: fewer tune nothing and measure noise.
 MIN_IMAGES = dict(train=20, val=10)
@@ -317,3 +327,106 @@ def _write_json_atomically(path: Path, text: str) -> None:
     tmp = path.with_name(f'.{path.name}.part')
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def detector_taps(det_config: Union[str, Path],
+                  det_checkpoint: str) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """The detector's feature maps that detection-aware tuning pulls together.
+
+    Every backbone output (``backbone.k``) and, where the detector has a neck, every neck
+    output (``neck.k``), weighted as :data:`TAP_WEIGHTS`. Found by running the detector,
+    loaded from ``det_checkpoint``, on one small image.
+
+    Args:
+        det_config (str | Path): The detector's config.
+        det_checkpoint (str): Its weights.
+
+    Returns:
+        tuple: The taps and their IGCL weights.
+
+    Raises:
+        AdaptationError: If the checkpoint does not load into the detector, or the
+            detector already has a restorer in front (adapt its plain config).
+    """
+    import torch
+
+    from ..models.losses.detector_features import DetectorFeatureExtractor
+    from ..utils.checkpoint import CheckpointError
+    cfg = Config.fromfile(str(det_config))
+    try:
+        extractor = DetectorFeatureExtractor(str(det_config), det_checkpoint,
+                                             use_neck=bool(cfg.model.get('neck')))
+    except CheckpointError as e:
+        raise AdaptationError(str(e)) from None
+    except ValueError as e:
+        raise AdaptationError(f'{det_config}: {e}') from None
+    with torch.no_grad():
+        _, found = extractor(torch.zeros(1, 3, 64, 64), return_features=True)
+    taps = tuple(sorted(found, key=lambda t: (t.split('.')[0] != 'backbone',
+                                              int(t.split('.')[1]))))
+    return taps, tuple(TAP_WEIGHTS[t.split('.')[0]] for t in taps)
+
+
+def frozen_tuning_config(data: DetectorData,
+                         det_checkpoint: str,
+                         work_dir: Union[str, Path],
+                         max_iters: int = 400,
+                         seed: int = 0,
+                         student_checkpoint: Optional[str] = None,
+                         taps: Optional[Tuple[Tuple[str, ...], Tuple[float, ...]]] = None
+                         ) -> str:
+    """The text of a config that tunes the student against the frozen detector.
+
+    A delta on ``configs/ablations/stage1_detaware_tune.py`` (detection-aware IGCL with
+    the clean-identity term, no teachers, the detector's weights never change): the
+    detector, its checkpoint and feature maps, and its training images (degraded on the
+    fly, one kind per crop) instead of the demo's; no validation during the run (the
+    benchmark measures the result). Run it with ``tools/train.py``.
+
+    Args:
+        data (DetectorData): From :func:`detector_data`.
+        det_checkpoint (str): The detector's weights.
+        work_dir (str | Path): The run's work dir.
+        max_iters (int): Iterations (the documented result: 400). Defaults to 400.
+        seed (int): The run's seed. Defaults to 0.
+        student_checkpoint (str, optional): The student to start from. Defaults to None
+            (the shipped ``checkpoints/uniremoval-net-s_stage1-cpu.pth``).
+        taps (tuple, optional): :func:`detector_taps`' result. Defaults to None (found
+            now).
+
+    Returns:
+        str: The config text.
+
+    Raises:
+        AdaptationError: As :func:`detector_taps`, or for ``max_iters`` < 1.
+    """
+    if isinstance(max_iters, bool) or not isinstance(max_iters, int) or max_iters < 1:
+        raise AdaptationError(f'max_iters must be an int >= 1, got {max_iters!r}')
+    layers, weights = taps or detector_taps(data.config, det_checkpoint)
+    base = CONFIGS / 'ablations' / 'stage1_detaware_tune.py'
+    student = student_checkpoint or SHIPPED_STUDENT
+    lines = [
+        f'_base_ = {str(base)!r}',
+        f'experiment_name = {Path(work_dir).name!r}',
+        f'work_dir = {str(Path(work_dir).resolve())!r}',
+        f'max_iters = {max_iters}',
+        f'det_config = {str(data.config.resolve())!r}',
+        f'det_checkpoint = {str(Path(det_checkpoint).resolve())!r}',
+        f'det_layers = {layers!r}',
+        'model = dict(',
+        f'    init_checkpoint={str(Path(student).resolve())!r},',
+        '    igcl=dict(extractor=dict(config=det_config, checkpoint=det_checkpoint,',
+        '                             taps=det_layers),',
+        f'              layers=det_layers, layer_weights={weights!r}))',
+        'train_dataloader = dict(',
+        f'    dataset=dict(data_root={str(data.train.img_dir.resolve())!r}))',
+        'train_cfg = dict(max_iters=max_iters, val_interval=max_iters)',
+        'val_dataloader = None',
+        'val_evaluator = None',
+        'val_cfg = None',
+        'param_scheduler = dict(T_max=max_iters)',
+        'default_hooks = dict(checkpoint=dict(interval=max(1, max_iters // 4), '
+        'max_keep_ckpts=2))',
+        f'randomness = dict(seed={seed})',
+    ]
+    return '\n'.join(lines) + '\n'
