@@ -5,7 +5,7 @@ import json
 import pytest
 
 from uniremoval_mm.apis.adaptation import AdaptationError, detector_data
-from ..helpers import CLASSES, make_tiny_coco, tiny_faster_rcnn_config
+from ..helpers import CLASSES, make_tiny_coco, tiny_detector, tiny_faster_rcnn_config
 
 ENOUGH = dict(train=4, val=4)  # make_tiny_coco writes 4 images, each with boxes
 
@@ -151,31 +151,10 @@ def test_degraded_sets_are_laid_out_for_the_benchmark_and_resume(det, tmp_path):
     assert _tree(tmp_path / 'data') == source
 
 
-TINY_RCNN = '''
-model = dict(backbone=dict(depth=18, init_cfg=None),
-             neck=dict(in_channels=[64, 128, 256, 512], out_channels=32),
-             rpn_head=dict(in_channels=32, feat_channels=32),
-             roi_head=dict(bbox_roi_extractor=dict(out_channels=32),
-                           bbox_head=dict(in_channels=32, fc_out_channels=64, num_classes=2)))
-'''
-
-
 @pytest.fixture()
 def small_detector(tmp_path):
-    """A ResNet-18 Faster R-CNN over tiny COCO data (images >= the 128-px crops), its
-    random weights saved as a checkpoint."""
-    import torch
-    from mmdet.registry import MODELS
-    from mmengine.config import Config
-    sizes = ((130, 140), (150, 133), (129, 160), (140, 131))
-    make_tiny_coco(tmp_path / 'data', sizes=sizes)
-    config = tmp_path / 'det.py'
-    config.write_text(tiny_faster_rcnn_config(tmp_path / 'data') + TINY_RCNN)
-    torch.manual_seed(0)
-    det = MODELS.build(dict(Config.fromfile(str(config)).model, _scope_='mmdet'))
-    checkpoint = tmp_path / 'det.pth'
-    torch.save(dict(state_dict=det.state_dict(), meta={}), checkpoint)
-    return config, checkpoint
+    import uniremoval_mm  # noqa: F401  (registries)
+    return tiny_detector(tmp_path)
 
 
 def test_detector_taps_are_every_backbone_and_neck_output(small_detector, tmp_path):

@@ -4,7 +4,8 @@
 checks that an adaptation can use them: the annotation files and image folders exist,
 the files are COCO annotations, their classes are the detector's, and each split has
 enough annotated images. Every problem is one :class:`AdaptationError` line naming the
-file to fix. :func:`make_degraded_sets` then writes degraded copies of both splits
+file to fix. :func:`adapt_frozen` runs the whole frozen-detector adaptation;
+its steps are public. :func:`make_degraded_sets` writes degraded copies of both splits
 (seeded, resumable, never into the source), the val ones laid out as
 :mod:`uniremoval_mm.evaluation.detection_benchmark` reads them.
 :func:`frozen_tuning_config` writes the config of detection-aware tuning against the
@@ -23,8 +24,9 @@ from mmengine.config import Config
 from ..utils.constants import DEGRADATION_TYPES
 
 __all__ = [
-    'AdaptationError', 'CocoSplit', 'DegradedSets', 'DetectorData', 'MIN_IMAGES',
-    'detector_data', 'detector_taps', 'frozen_tuning_config', 'make_degraded_sets'
+    'AdaptationError', 'AdaptationResult', 'CocoSplit', 'DegradedSets', 'DetectorData',
+    'MIN_IMAGES', 'adapt_frozen', 'adapted_config', 'detector_data', 'detector_taps',
+    'frozen_tuning_config', 'make_degraded_sets', 'release_student'
 ]
 
 #: The repository's configs (the tuning recipe is a ``_base_`` there).
@@ -256,7 +258,8 @@ def make_degraded_sets(data: DetectorData,
                        kinds: Sequence[str] = DEGRADATION_TYPES,
                        seed: int = 0,
                        severity: Optional[int] = None,
-                       progress: bool = False) -> DegradedSets:
+                       progress: bool = False,
+                       with_train: bool = True) -> DegradedSets:
     """Degraded copies of the detector's train and val sets, one per kind.
 
     Written with :func:`~uniremoval_mm.datasets.degrade_coco.make_degraded_coco`: the
@@ -273,6 +276,8 @@ def make_degraded_sets(data: DetectorData,
         seed (int): Seed of the degradations. Defaults to 0.
         severity (int, optional): 1-5; None draws it per image. Defaults to None.
         progress (bool): Show progress bars. Defaults to False.
+        with_train (bool): Also degrade the train set (joint fine-tuning trains on it;
+            frozen tuning degrades on the fly). Defaults to True.
 
     Returns:
         DegradedSets: The folders and the counts.
@@ -305,7 +310,10 @@ def make_degraded_sets(data: DetectorData,
     result = DegradedSets(bench)
     for kind in kinds:
         cfg = degradation_config(kind, severity, seed)
-        for split, target in ((data.val, bench / kind), (data.train, out_dir / 'train' / kind)):
+        todo = [(data.val, bench / kind)]
+        if with_train:
+            todo.append((data.train, out_dir / 'train' / kind))
+        for split, target in todo:
             try:
                 report = make_degraded_coco(split.ann_file, split.img_dir, target, cfg,
                                             progress=progress)
@@ -316,7 +324,7 @@ def make_degraded_sets(data: DetectorData,
                                       f'{split.ann_file} could not be degraded)')
             result.written += report.written
             result.resumed += report.resumed
-            if split is data.train:
+            if target.parent.name == 'train':
                 result.train[kind] = report.out_ann
             elif report.out_ann.name != 'val.json':  # the name the benchmark reads
                 _write_json_atomically(target / 'val.json', report.out_ann.read_text())
@@ -430,3 +438,162 @@ def frozen_tuning_config(data: DetectorData,
         f'randomness = dict(seed={seed})',
     ]
     return '\n'.join(lines) + '\n'
+
+
+def release_student(checkpoint: Union[str, Path], out_file: Union[str, Path]) -> Path:
+    """The student of a tuning checkpoint, weights only (float32), written atomically.
+
+    Args:
+        checkpoint (str | Path): A tuning run's checkpoint (``generator.`` keys).
+        out_file (str | Path): The file to write.
+
+    Returns:
+        Path: ``out_file``.
+
+    Raises:
+        AdaptationError: If the checkpoint is unreadable or holds no student.
+    """
+    from ..utils.checkpoint import (CheckpointError, atomic_torch_save, load_external_checkpoint,
+                                    remap_state_dict)
+    try:
+        raw = load_external_checkpoint(str(checkpoint))
+    except CheckpointError as e:
+        raise AdaptationError(str(e)) from None
+    if not any(k.startswith('generator.') for k in raw.get('state_dict', {})):
+        raise AdaptationError(f'{checkpoint}: no generator.* weights (not a tuning checkpoint)')
+    state = remap_state_dict(raw)
+    meta = dict(source=str(checkpoint), iter=(raw.get('meta') or {}).get('iter'))
+    atomic_torch_save(dict(state_dict=state, meta=meta), out_file)
+    return Path(out_file)
+
+
+def adapted_config(det_config: Union[str, Path], student: Union[str, Path],
+                   restorer_type: str = 'mmagic.UniRemovalNetS') -> str:
+    """The text of a detector config that puts the adapted student in front.
+
+    A ``_base_`` delta on ``det_config``: only ``model.data_preprocessor`` changes (its
+    type and the restorer); ``mean``, ``std``, ``bgr_to_rgb`` and padding come from the
+    base through merging.
+
+    Args:
+        det_config (str | Path): The detector's config.
+        student (str | Path): The adapted student's weights.
+        restorer_type (str): The student's network. Defaults to
+            ``'mmagic.UniRemovalNetS'``.
+
+    Returns:
+        str: The config text.
+    """
+    pre = dict(type='UniRemovalPreprocessor', restorer=dict(type=restorer_type),
+               restorer_checkpoint=str(Path(student).resolve()))
+    return (f'_base_ = {str(Path(det_config).resolve())!r}\n'
+            "custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)\n"
+            f'model = dict(data_preprocessor={pre!r})\n')
+
+
+@dataclass
+class AdaptationResult:
+    """What :func:`adapt_frozen` wrote.
+
+    Args:
+        student (Path): The adapted student (weights only).
+        config (Path): The detector config that uses it.
+        report (Path): The markdown report (``.json`` and ``.png`` next to it).
+        rows (list[dict]): The benchmark's rows.
+    """
+
+    student: Path
+    config: Path
+    report: Path
+    rows: list
+
+
+def adapt_frozen(det_config: Union[str, Path],
+                 det_checkpoint: str,
+                 out_dir: Union[str, Path],
+                 kinds: Sequence[str] = DEGRADATION_TYPES,
+                 max_iters: int = 400,
+                 seed: int = 0,
+                 min_images: Optional[Dict[str, int]] = None,
+                 jobs: int = 1,
+                 log=print) -> AdaptationResult:
+    """Fit the student to a frozen detector, and measure what it buys.
+
+    Steps, each resumed where an earlier call stopped: check the detector's data
+    (:func:`detector_data`), degrade its val set (:func:`make_degraded_sets`), tune the
+    shipped student against the detector's features for ``max_iters`` iterations
+    (:func:`frozen_tuning_config`, run by ``tools/train.py``; its checkpoints are
+    atomic and ``--resume`` passes over a torn one), release the tuned student
+    (:func:`release_student`), write a detector config that uses it
+    (:func:`adapted_config`), and benchmark the detector on the clean and degraded val
+    sets raw, with the shipped student and with the adapted one
+    (:mod:`~uniremoval_mm.evaluation.detection_benchmark`; report ``report.md`` /
+    ``.json`` / ``.png``).
+
+    Args:
+        det_config (str | Path): The detector's config (COCO-style train / val data).
+        det_checkpoint (str): Its weights.
+        out_dir (str | Path): Where everything goes.
+        kinds (Sequence[str]): Degradations to measure. Defaults to all five.
+        max_iters (int): Tuning iterations. Defaults to 400.
+        seed (int): Seed of the tuning and of the degraded sets. Defaults to 0.
+        min_images (dict[str, int], optional): See :func:`detector_data`.
+        jobs (int): Benchmark test runs at a time. Defaults to 1.
+        log (Callable[[str], None]): Told what each step does. Defaults to ``print``.
+
+    Returns:
+        AdaptationResult: The files written and the benchmark's rows.
+
+    Raises:
+        AdaptationError: One line naming the file, for the checks of each step, or if
+            the tuning run fails.
+        BenchmarkError: If a test run of the benchmark fails.
+    """
+    import subprocess
+    import sys
+
+    from ..evaluation import detection_benchmark as bench
+    from ..utils.checkpoint import latest_checkpoint
+    out_dir = Path(out_dir)
+    data = detector_data(det_config, min_images)
+    if not Path(det_checkpoint).is_file():
+        raise AdaptationError(f'{det_checkpoint}: detector checkpoint not found')
+    log(f'{data.config}: {len(data.classes)} classes, {data.train.num_annotated} train and '
+        f'{data.val.num_annotated} val images with boxes')
+    sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
+    log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
+        f'{sets.resumed} kept from before')
+    name = f'tune_i{max_iters}_s{seed}'  # another setting never resumes this one
+    tune_dir, tune_cfg, tune_log = out_dir / name, out_dir / f'{name}.py', out_dir / f'{name}.log'
+    tune_cfg.parent.mkdir(parents=True, exist_ok=True)
+    text = frozen_tuning_config(data, det_checkpoint, tune_dir, max_iters, seed)
+    tune_cfg.write_text(text)
+    done = latest_checkpoint(tune_dir)
+    if done is None or Path(done).name != f'iter_{max_iters}.pth':
+        log(f'tuning {max_iters} iterations (log: {tune_log})')
+        cmd = [sys.executable, str(CONFIGS.parent / 'tools' / 'train.py'), str(tune_cfg)]
+        if done is not None:
+            cmd.append('--resume')
+        with open(tune_log, 'a') as out:
+            proc = subprocess.run(cmd, cwd=CONFIGS.parent, stdout=out, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            tail = tune_log.read_text().strip().splitlines()[-1:]
+            raise AdaptationError(f'{tune_cfg}: tuning failed (exit {proc.returncode}: '
+                                  f'{tail[0] if tail else "no output"}; see {tune_log})')
+        done = latest_checkpoint(tune_dir)
+    student = release_student(done, out_dir / f'adapted_student_{name[5:]}.pth')
+    config = out_dir / f'{data.config.stem}_adapted.py'
+    config.write_text(adapted_config(data.config, student))
+    log(f'adapted student: {student}; detector config using it: {config}')
+    runs = bench.plan_runs(
+        data.config, det_checkpoint, sets.bench_root, ['clean', *kinds], bench.MODES,
+        {'shipped': str(SHIPPED_STUDENT), 'adapted': str(student)}, {},
+        bench.restorer_config('UniRemovalNetS'), out_dir / 'benchmark', label='adapt')
+    rows = bench.measure_runs(runs, jobs, reuse=True, report=log)
+    record = dict(config=str(data.config), checkpoint=det_checkpoint, mode='frozen',
+                  max_iters=max_iters, seed=seed, kinds=list(kinds),
+                  students=dict(shipped=str(SHIPPED_STUDENT), adapted=str(student)))
+    md = bench.write_report(rows, ['shipped', 'adapted'], out_dir, 'report', record,
+                            plot=out_dir / 'report.png')
+    log(md)
+    return AdaptationResult(student, config, out_dir / 'report.md', rows)

@@ -1,0 +1,53 @@
+"""tools/adapt_restorer.py --mode frozen, end to end on a tiny Faster R-CNN: tuned,
+released, configured, benchmarked, and resumed; its errors one line."""
+import json
+import os
+import subprocess
+import sys
+
+from ..conftest import REPO_ROOT
+from ..helpers import load_tool, tiny_detector
+
+
+def test_frozen_adaptation_end_to_end_and_resumed(tmp_path):
+    import torch
+    from mmengine.config import Config
+    config, checkpoint = tiny_detector(tmp_path)
+    out = tmp_path / 'adapt'
+    cmd = [sys.executable, 'tools/adapt_restorer.py', str(config), str(checkpoint),
+           '--kinds', 'haze', '--iters', '2', '--out-dir', str(out),
+           '--min-train-images', '4', '--min-val-images', '4', '--jobs', '2']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    student = out / 'adapted_student_i2_s0.pth'
+    weights = torch.load(student, map_location='cpu')['state_dict']
+    assert weights and not any(k.startswith(('generator.', 'igcl.')) for k in weights)
+    delta = Config.fromfile(str(out / 'det_adapted.py'))
+    pre = delta.model.data_preprocessor
+    assert pre.type == 'UniRemovalPreprocessor' and pre.restorer_checkpoint == str(student)
+    assert pre.mean == [123.675, 116.28, 103.53]  # the detector's own, merged from _base_
+    report = json.loads((out / 'report.json').read_text())
+    assert [(r['set'], r['mode']) for r in report['rows']] == [
+        (s, m) for s in ('clean', 'haze') for m in ('raw', 'shipped', 'adapted')]
+    assert report['mode'] == 'frozen' and report['students']['adapted'] == str(student)
+    assert '| set | raw | shipped (n=1) | adapted (n=1) |' in (out / 'report.md').read_text()
+    assert (out / 'report.png').stat().st_size > 0
+    # again: nothing is tuned, degraded or tested twice
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'tuning' not in proc.stdout and '0 images degraded, 4 kept' in proc.stdout
+
+
+def test_unusable_data_is_one_line(tmp_path, capsys):
+    tool = load_tool('adapt_restorer.py')
+    config, checkpoint = tiny_detector(tmp_path)
+    code = tool.run_cli(tool.main, [str(config), str(checkpoint), '--out-dir',
+                                    str(tmp_path / 'out')])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and '\n' not in err
+    assert err.endswith(f'{tmp_path / "data" / "ann.json"}: 4 train images with boxes, at '
+                        'least 20 needed to adapt on')
+    assert not (tmp_path / 'out').exists()  # nothing written before the data is checked
