@@ -3,7 +3,7 @@
 
 Usage:
     python tools/adapt_restorer.py DET_CONFIG DET_CHECKPOINT [--mode frozen]
-        [--kinds haze rain blur noise mixed] [--iters 400] [--seed 0] [--out-dir DIR]
+        [--kinds haze rain blur noise mixed] [--iters 400 | --minutes M] [--seed 0] [--out-dir DIR]
         [--jobs N] [--min-train-images 20] [--min-val-images 10]
 
 ``--mode frozen`` tunes the shipped student against the frozen detector's feature maps
@@ -14,6 +14,8 @@ adapted student (weights only), a detector config that puts it in front, degrade
 of the val set (the source is never written), and ``report.md`` / ``report.json`` /
 ``report.png``: bbox mAP on the clean and degraded val sets, raw, with the shipped
 student and with the adapted one. Run it again after a crash: each step resumes.
+``--minutes M`` times a few tuning iterations first and tunes for as many as fit in M
+minutes (the benchmark's test runs come on top).
 
 The logic is :func:`uniremoval_mm.apis.adaptation.adapt_frozen`; this is its command line.
 """
@@ -37,9 +39,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='frozen: tune the restorer, the detector unchanged')
     parser.add_argument('--kinds', nargs='+', choices=DEGRADATION_TYPES,
                         default=list(DEGRADATION_TYPES), help='degradations to measure')
-    parser.add_argument('--iters', type=int, default=400,
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument('--iters', type=int, default=400,
                         help='tuning iterations (default 400: about 19 min on one CPU '
                         'thread with RTMDet-tiny)')
+    budget.add_argument('--minutes', type=float,
+                        help='tune for as many iterations as fit in this many minutes')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/adapt_restorer'))
     parser.add_argument('--jobs', type=int, default=1, help='benchmark test runs at a time')
@@ -49,6 +54,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for flag in ('iters', 'jobs', 'min_train_images', 'min_val_images'):
         if getattr(args, flag) < 1:
             parser.error(f'--{flag.replace("_", "-")} must be >= 1, got {getattr(args, flag)}')
+    if args.minutes is not None and not args.minutes > 0:
+        parser.error(f'--minutes must be > 0, got {args.minutes}')
     return args
 
 
@@ -57,7 +64,8 @@ def main(argv=None) -> int:
     try:
         result = adapt_frozen(
             args.config, args.checkpoint, args.out_dir, args.kinds, args.iters, args.seed,
-            dict(train=args.min_train_images, val=args.min_val_images), args.jobs)
+            dict(train=args.min_train_images, val=args.min_val_images), args.jobs,
+            args.minutes)
     except (AdaptationError, BenchmarkError) as e:
         raise UsageError(str(e)) from e
     print(f'wrote {result.student}, {result.config} and {result.report} (.json, .png)')

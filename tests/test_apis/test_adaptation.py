@@ -205,3 +205,16 @@ def test_frozen_tuning_config_trains_against_the_frozen_detector(small_detector,
     with pytest.raises(AdaptationError, match='max_iters must be an int >= 1'):
         frozen_tuning_config(data, str(checkpoint), work, max_iters=0,
                              taps=(('neck.0', ), (1.0, )))
+
+
+def test_seconds_per_iteration_times_a_short_run(small_detector, tmp_path):
+    from uniremoval_mm.apis.adaptation import seconds_per_iteration
+    config, checkpoint = small_detector
+    work = tmp_path / 'timing'
+    work.mkdir()
+    (work / 'iter_9.pth').write_bytes(b'stale')  # an earlier timing is never resumed
+    rate = seconds_per_iteration(detector_data(config, ENOUGH), str(checkpoint), work,
+                                 iters=3)
+    assert 0 < rate < 120
+    assert not list(work.glob('*.pth'))  # no checkpoints kept
+    assert json.loads((work / 'progress.json').read_text())['done'] == 3

@@ -15,13 +15,16 @@ def test_frozen_adaptation_end_to_end_and_resumed(tmp_path):
     config, checkpoint = tiny_detector(tmp_path)
     out = tmp_path / 'adapt'
     cmd = [sys.executable, 'tools/adapt_restorer.py', str(config), str(checkpoint),
-           '--kinds', 'haze', '--iters', '2', '--out-dir', str(out),
+           '--kinds', 'haze', '--minutes', '0.05', '--out-dir', str(out),
            '--min-train-images', '4', '--min-val-images', '4', '--jobs', '2']
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
                           env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    student = out / 'adapted_student_i2_s0.pth'
+    rate = json.loads((out / 'timing.json').read_text())['seconds_per_iteration']
+    iters = max(1, int(3 / rate))  # what fits in 0.05 min
+    assert f'so {iters} iterations fit in 0.05 min' in proc.stdout
+    student = out / f'adapted_student_i{iters}_s0.pth'
     weights = torch.load(student, map_location='cpu')['state_dict']
     assert weights and not any(k.startswith(('generator.', 'igcl.')) for k in weights)
     delta = Config.fromfile(str(out / 'det_adapted.py'))
@@ -34,11 +37,14 @@ def test_frozen_adaptation_end_to_end_and_resumed(tmp_path):
     assert report['mode'] == 'frozen' and report['students']['adapted'] == str(student)
     assert '| set | raw | shipped (n=1) | adapted (n=1) |' in (out / 'report.md').read_text()
     assert (out / 'report.png').stat().st_size > 0
-    # again: nothing is tuned, degraded or tested twice
+    # again: nothing is timed, tuned, degraded or tested twice
+    stamp = (out / 'timing.json').stat().st_mtime_ns
     proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
                           env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert 'tuning' not in proc.stdout and '0 images degraded, 4 kept' in proc.stdout
+    assert 'tuning ' not in proc.stdout and '0 images degraded, 4 kept' in proc.stdout
+    assert (out / 'timing.json').stat().st_mtime_ns == stamp
+    assert f'so {iters} iterations fit' in proc.stdout
 
 
 def test_unusable_data_is_one_line(tmp_path, capsys):

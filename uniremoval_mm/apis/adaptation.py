@@ -26,13 +26,15 @@ from ..utils.constants import DEGRADATION_TYPES
 __all__ = [
     'AdaptationError', 'AdaptationResult', 'CocoSplit', 'DegradedSets', 'DetectorData',
     'MIN_IMAGES', 'adapt_frozen', 'adapted_config', 'detector_data', 'detector_taps',
-    'frozen_tuning_config', 'make_degraded_sets', 'release_student'
+    'frozen_tuning_config', 'make_degraded_sets', 'release_student', 'seconds_per_iteration'
 ]
 
 #: The repository's configs (the tuning recipe is a ``_base_`` there).
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 #: The student tuning starts from by default.
 SHIPPED_STUDENT = CONFIGS.parent / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
+#: The tuning run's progress (``ProgressHook``), under its work dir.
+PROGRESS_FILE = 'progress.json'
 #: IGCL's weight of a backbone and of a neck feature map (the neck is what heads read).
 TAP_WEIGHTS = dict(backbone=0.5, neck=1.0)
 
@@ -389,7 +391,8 @@ def frozen_tuning_config(data: DetectorData,
     the clean-identity term, no teachers, the detector's weights never change): the
     detector, its checkpoint and feature maps, and its training images (degraded on the
     fly, one kind per crop) instead of the demo's; no validation during the run (the
-    benchmark measures the result). Run it with ``tools/train.py``.
+    benchmark measures the result); its progress in ``<work_dir>/progress.json``
+    (:class:`~uniremoval_mm.engine.hooks.ProgressHook`). Run it with ``tools/train.py``.
 
     Args:
         data (DetectorData): From :func:`detector_data`.
@@ -435,6 +438,8 @@ def frozen_tuning_config(data: DetectorData,
         'param_scheduler = dict(T_max=max_iters)',
         'default_hooks = dict(checkpoint=dict(interval=max(1, max_iters // 4), '
         'max_keep_ckpts=2))',
+        f'custom_hooks = [dict(type={"ProgressHook"!r}, bar=False, '
+        f'progress_file={PROGRESS_FILE!r})]',
         f'randomness = dict(seed={seed})',
     ]
     return '\n'.join(lines) + '\n'
@@ -516,6 +521,7 @@ def adapt_frozen(det_config: Union[str, Path],
                  seed: int = 0,
                  min_images: Optional[Dict[str, int]] = None,
                  jobs: int = 1,
+                 minutes: Optional[float] = None,
                  log=print) -> AdaptationResult:
     """Fit the student to a frozen detector, and measure what it buys.
 
@@ -539,6 +545,10 @@ def adapt_frozen(det_config: Union[str, Path],
         seed (int): Seed of the tuning and of the degraded sets. Defaults to 0.
         min_images (dict[str, int], optional): See :func:`detector_data`.
         jobs (int): Benchmark test runs at a time. Defaults to 1.
+        minutes (float, optional): A time budget for the tuning: a few iterations are
+            timed first (:func:`seconds_per_iteration`, once per ``out_dir``: kept in
+            ``timing.json``) and ``max_iters`` becomes what fits. Defaults to None
+            (``max_iters`` as given).
         log (Callable[[str], None]): Told what each step does. Defaults to ``print``.
 
     Returns:
@@ -549,9 +559,6 @@ def adapt_frozen(det_config: Union[str, Path],
             the tuning run fails.
         BenchmarkError: If a test run of the benchmark fails.
     """
-    import subprocess
-    import sys
-
     from ..evaluation import detection_benchmark as bench
     from ..utils.checkpoint import latest_checkpoint
     out_dir = Path(out_dir)
@@ -563,6 +570,16 @@ def adapt_frozen(det_config: Union[str, Path],
     sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
     log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
         f'{sets.resumed} kept from before')
+    if minutes is not None:
+        timing = out_dir / 'timing.json'  # kept: a second call tunes (resumes) as many
+        if timing.is_file():
+            rate = json.loads(timing.read_text())['seconds_per_iteration']
+        else:
+            rate = seconds_per_iteration(data, det_checkpoint, out_dir / 'timing', seed)
+            _write_json_atomically(timing, json.dumps(dict(seconds_per_iteration=rate)))
+        max_iters = max(1, int(minutes * 60 / rate))
+        log(f'tuning: {rate:.2f} s per iteration here, so {max_iters} iterations fit in '
+            f'{minutes:g} min')
     name = f'tune_i{max_iters}_s{seed}'  # another setting never resumes this one
     tune_dir, tune_cfg, tune_log = out_dir / name, out_dir / f'{name}.py', out_dir / f'{name}.log'
     tune_cfg.parent.mkdir(parents=True, exist_ok=True)
@@ -571,15 +588,7 @@ def adapt_frozen(det_config: Union[str, Path],
     done = latest_checkpoint(tune_dir)
     if done is None or Path(done).name != f'iter_{max_iters}.pth':
         log(f'tuning {max_iters} iterations (log: {tune_log})')
-        cmd = [sys.executable, str(CONFIGS.parent / 'tools' / 'train.py'), str(tune_cfg)]
-        if done is not None:
-            cmd.append('--resume')
-        with open(tune_log, 'a') as out:
-            proc = subprocess.run(cmd, cwd=CONFIGS.parent, stdout=out, stderr=subprocess.STDOUT)
-        if proc.returncode != 0:
-            tail = tune_log.read_text().strip().splitlines()[-1:]
-            raise AdaptationError(f'{tune_cfg}: tuning failed (exit {proc.returncode}: '
-                                  f'{tail[0] if tail else "no output"}; see {tune_log})')
+        _train(tune_cfg, tune_dir, tune_log, max_iters, resume=done is not None)
         done = latest_checkpoint(tune_dir)
     student = release_student(done, out_dir / f'adapted_student_{name[5:]}.pth')
     config = out_dir / f'{data.config.stem}_adapted.py'
@@ -597,3 +606,79 @@ def adapt_frozen(det_config: Union[str, Path],
                             plot=out_dir / 'report.png')
     log(md)
     return AdaptationResult(student, config, out_dir / 'report.md', rows)
+
+
+def _train(config: Path, work_dir: Path, log_file: Path, total: int,
+           resume: bool = False, extra: Sequence[str] = ()) -> None:
+    """``tools/train.py config`` in a subprocess (its output to ``log_file``), with a
+    progress bar drawn from the run's ``progress.json``."""
+    import subprocess
+    import sys
+    import time
+
+    from tqdm import tqdm
+    cmd = [sys.executable, str(CONFIGS.parent / 'tools' / 'train.py'), str(config), *extra]
+    if resume:
+        cmd.append('--resume')
+    progress = work_dir / PROGRESS_FILE
+    with open(log_file, 'a') as out, tqdm(total=total, desc='tuning', unit='it',
+                                          dynamic_ncols=True, disable=None) as bar:
+        proc = subprocess.Popen(cmd, cwd=CONFIGS.parent, stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            time.sleep(1)
+            try:
+                state = json.loads(progress.read_text())
+            except (OSError, ValueError):  # not written yet
+                continue
+            if state.get('phase') == 'train':
+                bar.update(max(0, int(state.get('done') or 0) - bar.n))
+    if proc.returncode != 0:
+        tail = log_file.read_text().strip().splitlines()[-1:]
+        raise AdaptationError(f'{config}: tuning failed (exit {proc.returncode}: '
+                              f'{tail[0] if tail else "no output"}; see {log_file})')
+
+
+def seconds_per_iteration(data: DetectorData, det_checkpoint: str,
+                          work_dir: Union[str, Path], seed: int = 0, iters: int = 4) -> float:
+    """Time the frozen tuning's iterations on this machine.
+
+    Runs :func:`frozen_tuning_config` for ``iters`` iterations in ``work_dir`` (no
+    checkpoints kept) and takes the median logged time of the iterations after the
+    first (which pays for warm-up).
+
+    Args:
+        data (DetectorData): From :func:`detector_data`.
+        det_checkpoint (str): The detector's weights.
+        work_dir (str | Path): A scratch work dir.
+        seed (int): The run's seed. Defaults to 0.
+        iters (int): Iterations to run, >= 2. Defaults to 4.
+
+    Returns:
+        float: Seconds per iteration.
+
+    Raises:
+        AdaptationError: If the timing run fails.
+    """
+    import statistics
+
+    from ..utils.training_logs import read_scalars
+    work_dir = Path(work_dir)
+    if work_dir.exists():
+        import shutil
+        shutil.rmtree(work_dir)  # a fresh timing, never a resumed one
+    work_dir.mkdir(parents=True)
+    config = work_dir.with_suffix('.py')
+    config.write_text(frozen_tuning_config(data, det_checkpoint, work_dir, iters, seed))
+    _train(config, work_dir, work_dir.with_suffix('.log'), iters,
+           extra=['--cfg-options', 'default_hooks.logger.interval=1',
+                  'default_hooks.checkpoint.save_last=False',
+                  f'default_hooks.checkpoint.interval={iters + 1}'])
+    from ..utils.errors import UsageError
+    try:
+        records = read_scalars(work_dir)
+    except UsageError as e:
+        raise AdaptationError(str(e)) from None
+    times = [r['time'] for r in records if 'time' in r][1:]
+    if not times:
+        raise AdaptationError(f'{work_dir}: the timing run logged no iteration times')
+    return float(statistics.median(times))
