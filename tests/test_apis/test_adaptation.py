@@ -218,3 +218,30 @@ def test_seconds_per_iteration_times_a_short_run(small_detector, tmp_path):
     assert 0 < rate < 120
     assert not list(work.glob('*.pth'))  # no checkpoints kept
     assert json.loads((work / 'progress.json').read_text())['done'] == 3
+
+
+def test_joint_tuning_config_degrades_after_loading_and_names_its_errors(det, tmp_path):
+    from mmengine.config import Config
+
+    from uniremoval_mm.apis.adaptation import JOINT_LR_FACTOR, joint_tuning_config
+    config, _, write = det
+    write('train_dataloader = dict(dataset=dict(_delete_=True, type="RepeatDataset", '
+          'times=2, dataset=dataset))\n')
+    data = detector_data(config, ENOUGH)
+    path = tmp_path / 'joint.py'
+    path.write_text(joint_tuning_config(data, 'det.pth', tmp_path / 'w', epochs=3, seed=2))
+    cfg = Config.fromfile(str(path))
+    inner = cfg.train_dataloader.dataset
+    assert inner.type == 'RepeatDataset'  # the wrapper kept, its set's pipeline degraded
+    assert [t['type'] for t in inner.dataset.pipeline][2] == 'AddMixedDegradation'
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.002 * JOINT_LR_FACTOR)
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.end == 2 and cosine.T_max == 2  # one epoch: 4 images, batch 2
+    assert cfg.train_cfg.max_epochs == 3 and cfg.randomness.seed == 2
+    assert cfg.load_from.endswith('det.pth')
+    with pytest.raises(AdaptationError, match='epochs must be an int >= 1'):
+        joint_tuning_config(data, 'det.pth', tmp_path / 'w', epochs=0)
+    write('train_dataloader["dataset"] = dict(dataset, '
+          'pipeline=[dict(type="LoadImageFromFile")])\n')
+    with pytest.raises(AdaptationError, match='training pipeline has no LoadAnnotations'):
+        joint_tuning_config(detector_data(config, ENOUGH), 'det.pth', tmp_path / 'w')

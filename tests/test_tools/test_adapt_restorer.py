@@ -57,3 +57,37 @@ def test_unusable_data_is_one_line(tmp_path, capsys):
     assert err.endswith(f'{tmp_path / "data" / "ann.json"}: 4 train images with boxes, at '
                         'least 20 needed to adapt on')
     assert not (tmp_path / 'out').exists()  # nothing written before the data is checked
+
+
+def test_joint_adaptation_end_to_end(tmp_path):
+    """The detector fine-tuned with the student in front, and the control without; both
+    benchmarked next to the detector as it was, paired against the control."""
+    import torch
+    from mmengine.config import Config
+    config, checkpoint = tiny_detector(tmp_path)
+    out = tmp_path / 'joint'
+    proc = subprocess.run(
+        [sys.executable, 'tools/adapt_restorer.py', str(config), str(checkpoint), '--mode',
+         'joint', '--epochs', '1', '--kinds', 'haze', '--out-dir', str(out),
+         '--min-train-images', '4', '--min-val-images', '4', '--jobs', '2'],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
+        env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    joint = Config.fromfile(str(out / 'joint_e1_s0.py'))
+    pre = joint.model.data_preprocessor
+    assert pre.type == 'UniRemovalPreprocessor' and pre['freeze'] is False and pre.reg_weight == 0.1
+    assert [h['type'] for h in joint.custom_hooks] == ['ProgressHook', 'RestorerLossHook']
+    steps = [t['type'] for t in joint.train_dataloader.dataset.pipeline]
+    assert steps[:3] == ['LoadImageFromFile', 'LoadAnnotations', 'AddMixedDegradation']
+    control = Config.fromfile(str(out / 'control_e1_s0.py'))
+    assert control.model.data_preprocessor.type == 'DetDataPreprocessor'
+    assert control.train_dataloader.dataset.pipeline == joint.train_dataloader.dataset.pipeline
+    state = torch.load(out / 'joint_e1_s0' / 'epoch_1.pth', map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert any(k.startswith('data_preprocessor.restorer.') for k in state)  # trained inside
+    report = json.loads((out / 'report.json').read_text())
+    assert [(r['set'], r['mode']) for r in report['rows']] == [
+        (s, m) for s in ('clean', 'haze') for m in ('raw', 'joint', 'control')]
+    md = (out / 'report.md').read_text()
+    assert '| set | raw | joint (n=1) | control (n=1) |' in md
+    assert 'arm - control' in md

@@ -10,14 +10,17 @@ its steps are public. :func:`make_degraded_sets` writes degraded copies of both 
 :mod:`uniremoval_mm.evaluation.detection_benchmark` reads them.
 :func:`frozen_tuning_config` writes the config of detection-aware tuning against the
 frozen detector (``configs/ablations/stage1_detaware_tune.py`` on the detector's own
-training images and feature maps, :func:`detector_taps`).
+training images and feature maps, :func:`detector_taps`); :func:`joint_tuning_config`
+the one of fine-tuning the detector and the student together (and of its control, the
+detector fine-tuned on the same degraded images without a restorer), run by
+:func:`adapt_joint`.
 """
 import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config
 
@@ -25,8 +28,9 @@ from ..utils.constants import DEGRADATION_TYPES
 
 __all__ = [
     'AdaptationError', 'AdaptationResult', 'CocoSplit', 'DegradedSets', 'DetectorData',
-    'MIN_IMAGES', 'adapt_frozen', 'adapted_config', 'detector_data', 'detector_taps',
-    'frozen_tuning_config', 'make_degraded_sets', 'release_student', 'seconds_per_iteration'
+    'MIN_IMAGES', 'adapt_frozen', 'adapt_joint', 'adapted_config', 'detector_data',
+    'detector_taps', 'frozen_tuning_config', 'joint_tuning_config', 'make_degraded_sets',
+    'release_student', 'seconds_per_iteration'
 ]
 
 #: The repository's configs (the tuning recipe is a ``_base_`` there).
@@ -682,3 +686,198 @@ def seconds_per_iteration(data: DetectorData, det_checkpoint: str,
     if not times:
         raise AdaptationError(f'{work_dir}: the timing run logged no iteration times')
     return float(statistics.median(times))
+
+
+#: The joint recipe (``configs/detection/rtmdet-tiny_demo-shapes300_uniremoval-s_joint.py``,
+#: measured with RTMDet-tiny): the detector's own lr times this, ...
+JOINT_LR_FACTOR = 0.125
+#: ... a linear warm-up of one epoch from 1 % of it, then a cosine to 5 % of it.
+JOINT_WARMUP_FROM, JOINT_LR_END = 0.01, 0.05
+#: What degrades each training image on the fly: one or two of the four kinds.
+JOINT_DEGRADE = dict(type='AddMixedDegradation', num_range=(1, 2),
+                     transforms=[dict(type=t) for t in ('AddHaze', 'AddRain', 'AddBlur',
+                                                        'AddNoise')])
+
+
+def _train_dataset_path(cfg: Config) -> Tuple[List[str], dict]:
+    """The keys from ``train_dataloader`` to the COCO dataset (through wrappers)."""
+    keys, dataset = ['dataset'], cfg.train_dataloader.dataset
+    while dataset.get('type') in _WRAPPERS:
+        keys.append('dataset')
+        dataset = dataset.dataset
+    return keys, dataset
+
+
+def joint_tuning_config(data: DetectorData,
+                        det_checkpoint: str,
+                        work_dir: Union[str, Path],
+                        epochs: int = 4,
+                        seed: int = 0,
+                        restorer: bool = True,
+                        student_checkpoint: Optional[str] = None) -> str:
+    """The text of a config that fine-tunes the detector with the student in front.
+
+    A delta on the detector's config: its training images degraded on the fly
+    (:data:`JOINT_DEGRADE`, inserted after ``LoadAnnotations``), the detector started from
+    ``det_checkpoint``, the student (trainable, with the regulariser
+    ``restorer.loss_reg`` of weight 0.1 and :class:`RestorerLossHook`) in front, and the
+    joint schedule (:data:`JOINT_LR_FACTOR`, one warm-up epoch, cosine decay; ``epochs``
+    epochs, validated on the clean val set at the end). The detector's own
+    ``custom_hooks`` (EMA, pipeline switches) are dropped. ``restorer=False`` gives the
+    control: the same fine-tuning without a restorer.
+
+    Args:
+        data (DetectorData): From :func:`detector_data`.
+        det_checkpoint (str): The detector's weights, fine-tuned from.
+        work_dir (str | Path): The run's work dir.
+        epochs (int): Epochs (the documented result: 4). Defaults to 4.
+        seed (int): The run's seed. Defaults to 0.
+        restorer (bool): Put the student in front (False: the control). Defaults to True.
+        student_checkpoint (str, optional): The student. Defaults to None (the shipped
+            one).
+
+    Returns:
+        str: The config text.
+
+    Raises:
+        AdaptationError: If ``epochs`` < 1, or the training pipeline has no
+            ``LoadAnnotations`` to degrade after.
+    """
+    import math
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise AdaptationError(f'epochs must be an int >= 1, got {epochs!r}')
+    cfg = Config.fromfile(str(data.config))
+    keys, dataset = _train_dataset_path(cfg)
+    pipeline = [dict(t) for t in dataset.get('pipeline', [])]
+    at = next((i for i, t in enumerate(pipeline)
+               if str(t.get('type', '')).endswith('LoadAnnotations')), None)
+    if at is None:
+        raise AdaptationError(f'{data.config}: the training pipeline has no LoadAnnotations '
+                              'to degrade the images after')
+    pipeline.insert(at + 1, JOINT_DEGRADE)
+    nested = dict(pipeline=pipeline)
+    for _ in keys[1:]:
+        nested = dict(dataset=nested)
+    batch = int(cfg.train_dataloader.get('batch_size', 1))
+    warmup = max(1, math.ceil(data.train.num_images / batch))  # one epoch
+    lr = cfg.optim_wrapper.optimizer.lr * JOINT_LR_FACTOR
+    work_dir = Path(work_dir)
+    lines = [
+        f'_base_ = {str(data.config.resolve())!r}',
+        "custom_imports = dict(imports=['uniremoval_mm'], allow_failed_imports=False)",
+        f'experiment_name = {work_dir.name!r}',
+        f'work_dir = {str(work_dir.resolve())!r}',
+        f'load_from = {str(Path(det_checkpoint).resolve())!r}',
+        f'train_dataloader = dict(dataset={nested!r})',
+        f'train_cfg = dict(_delete_=True, type={"EpochBasedTrainLoop"!r}, max_epochs={epochs}, '
+        f'val_interval={epochs})',
+        f'optim_wrapper = dict(optimizer=dict(lr={lr!r}))',
+        'param_scheduler = [',
+        f'    dict(type={"LinearLR"!r}, start_factor={JOINT_WARMUP_FROM}, by_epoch=False, '
+        f'begin=0, end={warmup}),',
+    ]
+    if epochs > 1:
+        lines.append(f'    dict(type={"CosineAnnealingLR"!r}, eta_min={lr * JOINT_LR_END!r}, '
+                     f'begin=1, end={epochs}, T_max={epochs - 1}, by_epoch=True, '
+                     'convert_to_iter_based=True),')
+    lines += [
+        ']',
+        'default_hooks = dict(checkpoint=dict(_delete_=True, type={0!r}, interval=1, '
+        'by_epoch=True, max_keep_ckpts=2))'.format('CheckpointHook'),
+        f'randomness = dict(seed={seed})',
+    ]
+    hooks = [dict(type='ProgressHook', bar=False, progress_file=PROGRESS_FILE)]
+    if restorer:
+        student = student_checkpoint or SHIPPED_STUDENT
+        pre = dict(type='UniRemovalPreprocessor', restorer=dict(type='mmagic.UniRemovalNetS'),
+                   restorer_checkpoint=str(Path(student).resolve()), freeze=False,
+                   reg_weight=0.1)
+        lines.append(f'model = dict(data_preprocessor={pre!r})')
+        hooks.append(dict(type='RestorerLossHook'))
+    lines.append(f'custom_hooks = {hooks!r}')
+    return '\n'.join(lines) + '\n'
+
+
+def adapt_joint(det_config: Union[str, Path],
+                det_checkpoint: str,
+                out_dir: Union[str, Path],
+                kinds: Sequence[str] = DEGRADATION_TYPES,
+                epochs: int = 4,
+                seed: int = 0,
+                min_images: Optional[Dict[str, int]] = None,
+                jobs: int = 1,
+                control: bool = True,
+                log=print) -> AdaptationResult:
+    """Fine-tune the detector and the student together, and measure what it buys.
+
+    Steps, each resumed where an earlier call stopped: check the detector's data
+    (:func:`detector_data`), degrade its val set (:func:`make_degraded_sets`), fine-tune
+    the detector with the student in front (:func:`joint_tuning_config`, by
+    ``tools/train.py``) and, with ``control``, without it on the same degraded images,
+    and benchmark on the clean and degraded val sets: the detector as it was (raw), the
+    joint one and the control, paired against the control (report ``report.md`` /
+    ``.json`` / ``.png``).
+
+    Args:
+        det_config (str | Path): The detector's config (COCO-style train / val data).
+        det_checkpoint (str): Its weights.
+        out_dir (str | Path): Where everything goes.
+        kinds (Sequence[str]): Degradations to measure. Defaults to all five.
+        epochs (int): Fine-tuning epochs. Defaults to 4.
+        seed (int): Seed of the runs and of the degraded sets. Defaults to 0.
+        min_images (dict[str, int], optional): See :func:`detector_data`.
+        jobs (int): Benchmark test runs at a time. Defaults to 1.
+        control (bool): Also fine-tune the control. Defaults to True.
+        log (Callable[[str], None]): Told what each step does. Defaults to ``print``.
+
+    Returns:
+        AdaptationResult: ``student`` is the fine-tuned detector's checkpoint (the
+        student inside), ``config`` the config that runs it; the report and rows.
+
+    Raises:
+        AdaptationError: One line naming the file, for the checks of each step, or if a
+            fine-tuning run fails.
+        BenchmarkError: If a test run of the benchmark fails.
+    """
+    import math
+
+    from ..evaluation import detection_benchmark as bench
+    from ..utils.checkpoint import latest_checkpoint
+    out_dir = Path(out_dir)
+    data = detector_data(det_config, min_images)
+    if not Path(det_checkpoint).is_file():
+        raise AdaptationError(f'{det_checkpoint}: detector checkpoint not found')
+    log(f'{data.config}: {len(data.classes)} classes, {data.train.num_annotated} train and '
+        f'{data.val.num_annotated} val images with boxes')
+    sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
+    log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
+        f'{sets.resumed} kept from before')
+    batch = int(Config.fromfile(str(data.config)).train_dataloader.get('batch_size', 1))
+    total = epochs * math.ceil(data.train.num_images / batch)
+    trained = {}
+    for arm in ('joint', 'control') if control else ('joint', ):
+        name = f'{arm}_e{epochs}_s{seed}'
+        work, cfg_file, log_file = out_dir / name, out_dir / f'{name}.py', out_dir / f'{name}.log'
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cfg_file.write_text(joint_tuning_config(data, det_checkpoint, work, epochs, seed,
+                                                restorer=arm == 'joint'))
+        done = latest_checkpoint(work)
+        if done is None or Path(done).name != f'epoch_{epochs}.pth':
+            log(f'fine-tuning {arm} for {epochs} epochs (log: {log_file})')
+            _train(cfg_file, work, log_file, total, resume=done is not None)
+            done = latest_checkpoint(work)
+        trained[arm] = (cfg_file, str(done))
+    log(f'fine-tuned detector with the student inside: {trained["joint"][1]} (config '
+        f'{trained["joint"][0]})')
+    runs = bench.plan_runs(data.config, det_checkpoint, sets.bench_root, ['clean', *kinds],
+                           ['raw'], {}, trained, None, out_dir / 'benchmark', label='adapt')
+    rows = bench.measure_runs(runs, jobs, reuse=True, report=log)
+    record = dict(config=str(data.config), checkpoint=det_checkpoint, mode='joint',
+                  epochs=epochs, seed=seed, kinds=list(kinds),
+                  detectors={a: [str(c), k] for a, (c, k) in trained.items()})
+    md = bench.write_report(rows, list(trained), out_dir, 'report', record,
+                            reference='control' if control else None,
+                            plot=out_dir / 'report.png')
+    log(md)
+    return AdaptationResult(Path(trained['joint'][1]), trained['joint'][0],
+                            out_dir / 'report.md', rows)
