@@ -45,6 +45,20 @@ def test_frozen_adaptation_end_to_end_and_resumed(tmp_path):
     assert 'tuning ' not in proc.stdout and '0 images degraded, 4 kept' in proc.stdout
     assert (out / 'timing.json').stat().st_mtime_ns == stamp
     assert f'so {iters} iterations fit' in proc.stdout
+    # the final checkpoint torn (a crash while saving it): the tuning is resumed from the
+    # one before, or started again where there is none (a single iteration fitted)
+    last = out / f'tune_i{iters}_s0' / f'iter_{iters}.pth'
+    last.write_bytes(last.read_bytes()[:1000])
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f'tuning {iters} iterations' in proc.stdout
+    if iters > 1:
+        assert f'{last} is unreadable' in (out / f'tune_i{iters}_s0.log').read_text()
+    else:
+        assert f'{last}: cannot resume: truncated' in proc.stdout
+        assert 'starting it again' in proc.stdout
+    assert torch.load(last, map_location='cpu', weights_only=False)['meta']['iter'] == iters
 
 
 def test_unusable_data_is_one_line(tmp_path, capsys):

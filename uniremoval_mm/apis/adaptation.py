@@ -590,9 +590,9 @@ def adapt_frozen(det_config: Union[str, Path],
     text = frozen_tuning_config(data, det_checkpoint, tune_dir, max_iters, seed)
     tune_cfg.write_text(text)
     done = latest_checkpoint(tune_dir)
-    if done is None or Path(done).name != f'iter_{max_iters}.pth':
+    if not _finished(done, f'iter_{max_iters}.pth'):
         log(f'tuning {max_iters} iterations (log: {tune_log})')
-        _train(tune_cfg, tune_dir, tune_log, max_iters, resume=done is not None)
+        _train(tune_cfg, tune_dir, tune_log, max_iters, resume=done is not None, log=log)
         done = latest_checkpoint(tune_dir)
     student = release_student(done, out_dir / f'adapted_student_{name[5:]}.pth')
     config = out_dir / f'{data.config.stem}_adapted.py'
@@ -612,18 +612,33 @@ def adapt_frozen(det_config: Union[str, Path],
     return AdaptationResult(student, config, out_dir / 'report.md', rows)
 
 
+def _finished(checkpoint: Optional[str], last: str) -> bool:
+    """Whether a run's latest checkpoint is its last one, and readable (else the run is
+    resumed: ``tools/train.py --resume`` passes over a torn checkpoint)."""
+    from ..utils.checkpoint import checkpoint_problem
+    return (checkpoint is not None and Path(checkpoint).name == last
+            and checkpoint_problem(checkpoint) is None)
+
+
 def _train(config: Path, work_dir: Path, log_file: Path, total: int,
-           resume: bool = False, extra: Sequence[str] = ()) -> None:
+           resume: bool = False, extra: Sequence[str] = (), log=print) -> None:
     """``tools/train.py config`` in a subprocess (its output to ``log_file``), with a
-    progress bar drawn from the run's ``progress.json``."""
+    progress bar drawn from the run's ``progress.json``. ``resume``: from the work dir's
+    newest readable checkpoint, or from the start where none is."""
     import subprocess
     import sys
     import time
 
     from tqdm import tqdm
+
+    from ..utils.checkpoint import CheckpointError, resume_checkpoint
     cmd = [sys.executable, str(CONFIGS.parent / 'tools' / 'train.py'), str(config), *extra]
     if resume:
-        cmd.append('--resume')
+        try:
+            resume_checkpoint(work_dir)
+            cmd.append('--resume')
+        except CheckpointError as e:
+            log(f'{e}: starting it again')
     progress = work_dir / PROGRESS_FILE
     with open(log_file, 'a') as out, tqdm(total=total, desc='tuning', unit='it',
                                           dynamic_ncols=True, disable=None) as bar:
@@ -862,9 +877,9 @@ def adapt_joint(det_config: Union[str, Path],
         cfg_file.write_text(joint_tuning_config(data, det_checkpoint, work, epochs, seed,
                                                 restorer=arm == 'joint'))
         done = latest_checkpoint(work)
-        if done is None or Path(done).name != f'epoch_{epochs}.pth':
+        if not _finished(done, f'epoch_{epochs}.pth'):
             log(f'fine-tuning {arm} for {epochs} epochs (log: {log_file})')
-            _train(cfg_file, work, log_file, total, resume=done is not None)
+            _train(cfg_file, work, log_file, total, resume=done is not None, log=log)
             done = latest_checkpoint(work)
         trained[arm] = (cfg_file, str(done))
     log(f'fine-tuned detector with the student inside: {trained["joint"][1]} (config '
