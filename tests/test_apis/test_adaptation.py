@@ -241,6 +241,11 @@ def test_joint_tuning_config_degrades_after_loading_and_names_its_errors(det, tm
     assert cfg.load_from.endswith('det.pth')
     with pytest.raises(AdaptationError, match='epochs must be an int >= 1'):
         joint_tuning_config(data, 'det.pth', tmp_path / 'w', epochs=0)
+    path.write_text(joint_tuning_config(data, 'det.pth', tmp_path / 'w', batch_size=1))
+    cfg = Config.fromfile(str(path))
+    assert cfg.train_dataloader.batch_size == 1 and cfg.param_scheduler[0].end == 4
+    with pytest.raises(AdaptationError, match='batch_size must be an int >= 1'):
+        joint_tuning_config(data, 'det.pth', tmp_path / 'w', batch_size=0)
     write('train_dataloader["dataset"] = dict(dataset, '
           'pipeline=[dict(type="LoadImageFromFile")])\n')
     with pytest.raises(AdaptationError, match='training pipeline has no LoadAnnotations'):

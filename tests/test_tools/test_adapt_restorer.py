@@ -82,7 +82,7 @@ def test_joint_adaptation_end_to_end(tmp_path):
     out = tmp_path / 'joint'
     proc = subprocess.run(
         [sys.executable, 'tools/adapt_restorer.py', str(config), str(checkpoint), '--mode',
-         'joint', '--epochs', '1', '--kinds', 'haze', '--out-dir', str(out),
+         'joint', '--epochs', '1', '--batch-size', '2', '--kinds', 'haze', '--out-dir', str(out),
          '--min-train-images', '4', '--min-val-images', '4', '--jobs', '2'],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=1200,
         env={**os.environ, 'OMP_NUM_THREADS': '1'})

@@ -729,7 +729,8 @@ def joint_tuning_config(data: DetectorData,
                         epochs: int = 4,
                         seed: int = 0,
                         restorer: bool = True,
-                        student_checkpoint: Optional[str] = None) -> str:
+                        student_checkpoint: Optional[str] = None,
+                        batch_size: Optional[int] = None) -> str:
     """The text of a config that fine-tunes the detector with the student in front.
 
     A delta on the detector's config: its training images degraded on the fly
@@ -750,13 +751,15 @@ def joint_tuning_config(data: DetectorData,
         restorer (bool): Put the student in front (False: the control). Defaults to True.
         student_checkpoint (str, optional): The student. Defaults to None (the shipped
             one).
+        batch_size (int, optional): Training batch size (the documented RTMDet-tiny
+            recipe: 8). Defaults to None (the detector config's).
 
     Returns:
         str: The config text.
 
     Raises:
-        AdaptationError: If ``epochs`` < 1, or the training pipeline has no
-            ``LoadAnnotations`` to degrade after.
+        AdaptationError: If ``epochs`` or ``batch_size`` < 1, or the training pipeline
+            has no ``LoadAnnotations`` to degrade after.
     """
     import math
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -773,7 +776,10 @@ def joint_tuning_config(data: DetectorData,
     nested = dict(pipeline=pipeline)
     for _ in keys[1:]:
         nested = dict(dataset=nested)
-    batch = int(cfg.train_dataloader.get('batch_size', 1))
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, int) or batch_size < 1):
+        raise AdaptationError(f'batch_size must be an int >= 1, got {batch_size!r}')
+    batch = batch_size or int(cfg.train_dataloader.get('batch_size', 1))
     warmup = max(1, math.ceil(data.train.num_images / batch))  # one epoch
     lr = cfg.optim_wrapper.optimizer.lr * JOINT_LR_FACTOR
     work_dir = Path(work_dir)
@@ -783,7 +789,7 @@ def joint_tuning_config(data: DetectorData,
         f'experiment_name = {work_dir.name!r}',
         f'work_dir = {str(work_dir.resolve())!r}',
         f'load_from = {str(Path(det_checkpoint).resolve())!r}',
-        f'train_dataloader = dict(dataset={nested!r})',
+        f'train_dataloader = dict(batch_size={batch}, dataset={nested!r})',
         f'train_cfg = dict(_delete_=True, type={"EpochBasedTrainLoop"!r}, max_epochs={epochs}, '
         f'val_interval={epochs})',
         f'optim_wrapper = dict(optimizer=dict(lr={lr!r}))',
@@ -822,6 +828,7 @@ def adapt_joint(det_config: Union[str, Path],
                 min_images: Optional[Dict[str, int]] = None,
                 jobs: int = 1,
                 control: bool = True,
+                batch_size: Optional[int] = None,
                 log=print) -> AdaptationResult:
     """Fine-tune the detector and the student together, and measure what it buys.
 
@@ -843,6 +850,7 @@ def adapt_joint(det_config: Union[str, Path],
         min_images (dict[str, int], optional): See :func:`detector_data`.
         jobs (int): Benchmark test runs at a time. Defaults to 1.
         control (bool): Also fine-tune the control. Defaults to True.
+        batch_size (int, optional): See :func:`joint_tuning_config`. Defaults to None.
         log (Callable[[str], None]): Told what each step does. Defaults to ``print``.
 
     Returns:
@@ -867,7 +875,8 @@ def adapt_joint(det_config: Union[str, Path],
     sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
     log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
         f'{sets.resumed} kept from before')
-    batch = int(Config.fromfile(str(data.config)).train_dataloader.get('batch_size', 1))
+    batch = batch_size or int(Config.fromfile(str(data.config)).train_dataloader.get(
+        'batch_size', 1))
     total = epochs * math.ceil(data.train.num_images / batch)
     trained = {}
     for arm in ('joint', 'control') if control else ('joint', ):
@@ -875,7 +884,8 @@ def adapt_joint(det_config: Union[str, Path],
         work, cfg_file, log_file = out_dir / name, out_dir / f'{name}.py', out_dir / f'{name}.log'
         out_dir.mkdir(parents=True, exist_ok=True)
         cfg_file.write_text(joint_tuning_config(data, det_checkpoint, work, epochs, seed,
-                                                restorer=arm == 'joint'))
+                                                restorer=arm == 'joint',
+                                                batch_size=batch_size))
         done = latest_checkpoint(work)
         if not _finished(done, f'epoch_{epochs}.pth'):
             log(f'fine-tuning {arm} for {epochs} epochs (log: {log_file})')
