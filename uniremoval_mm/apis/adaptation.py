@@ -1,19 +1,21 @@
-"""Fitting the restorer to a user's detector: the detector's own data, checked first.
+"""Fitting the restorer to a user's detector (``tools/adapt_restorer.py``).
 
-:func:`detector_data` reads a detector config's train and val sets (COCO-style) and
-checks that an adaptation can use them: the annotation files and image folders exist,
-the files are COCO annotations, their classes are the detector's, and each split has
-enough annotated images. Every problem is one :class:`AdaptationError` line naming the
-file to fix. :func:`adapt_frozen` runs the whole frozen-detector adaptation;
-its steps are public. :func:`make_degraded_sets` writes degraded copies of both splits
-(seeded, resumable, never into the source), the val ones laid out as
-:mod:`uniremoval_mm.evaluation.detection_benchmark` reads them.
-:func:`frozen_tuning_config` writes the config of detection-aware tuning against the
-frozen detector (``configs/ablations/stage1_detaware_tune.py`` on the detector's own
-training images and feature maps, :func:`detector_taps`); :func:`joint_tuning_config`
-the one of fine-tuning the detector and the student together (and of its control, the
-detector fine-tuned on the same degraded images without a restorer), run by
-:func:`adapt_joint`.
+Two ways, each one call that resumes where a crash stopped it, each ending in a report
+of bbox mAP on the detector's clean and degraded val images:
+
+- :func:`adapt_frozen`: the shipped student tuned against the frozen detector's feature
+  maps (detection-aware IGCL with the clean-identity term); writes the student and a
+  detector config delta that uses it.
+- :func:`adapt_joint`: the detector fine-tuned with the student in front, and a control
+  fine-tuned without it; writes the fine-tuned detector and its config.
+
+Their steps are public: :func:`detector_data` checks the detector's COCO-style train and
+val data (every problem one :class:`AdaptationError` line naming the file),
+:func:`make_degraded_sets` writes degraded copies of the data (seeded, resumable, never
+into the source; val laid out for :mod:`uniremoval_mm.evaluation.detection_benchmark`),
+:func:`frozen_tuning_config` (with :func:`detector_taps`) and :func:`joint_tuning_config`
+write the training configs, :func:`seconds_per_iteration` times the tuning,
+:func:`release_student` and :func:`adapted_config` write the results.
 """
 import json
 import os
