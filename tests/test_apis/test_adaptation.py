@@ -250,3 +250,13 @@ def test_joint_tuning_config_degrades_after_loading_and_names_its_errors(det, tm
           'pipeline=[dict(type="LoadImageFromFile")])\n')
     with pytest.raises(AdaptationError, match='training pipeline has no LoadAnnotations'):
         joint_tuning_config(detector_data(config, ENOUGH), 'det.pth', tmp_path / 'w')
+
+
+def test_relative_data_paths_are_taken_from_the_working_folder(det, tmp_path, monkeypatch):
+    config, _, write = det
+    write("train_dataloader['dataset'] = dict(dataset, data_root='data/')\n"
+          "val_dataloader['dataset'] = dict(dataset, data_root='data/')\n")
+    monkeypatch.chdir(tmp_path)
+    data = detector_data(config, ENOUGH)
+    assert data.train.ann_file == tmp_path / 'data' / 'ann.json'  # absolute from here on
+    assert data.val.img_dir == tmp_path / 'data' / 'images'

@@ -170,8 +170,9 @@ def _detector_classes(dataset: dict, config: Path, split: str) -> Tuple[str, ...
 
 
 def _join(root: Optional[str], path: str) -> Path:
-    """A dataset path as mmengine's ``BaseDataset`` resolves it: under ``data_root``."""
-    return Path(path if root is None or osp.isabs(path) else osp.join(root, path))
+    """A dataset path as mmengine's ``BaseDataset`` resolves it (under ``data_root``,
+    from the working folder), made absolute."""
+    return Path(path if root is None or osp.isabs(path) else osp.join(root, path)).absolute()
 
 
 def _read_split(dataset: dict, config: Path, split: str, classes: Tuple[str, ...],
@@ -644,7 +645,8 @@ def _train(config: Path, work_dir: Path, log_file: Path, total: int,
     progress = work_dir / PROGRESS_FILE
     with open(log_file, 'a') as out, tqdm(total=total, desc='tuning', unit='it',
                                           dynamic_ncols=True, disable=None) as bar:
-        proc = subprocess.Popen(cmd, cwd=CONFIGS.parent, stdout=out, stderr=subprocess.STDOUT)
+        # in this process' folder: the detector config's relative paths are relative to it
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         while proc.poll() is None:
             time.sleep(1)
             try:
