@@ -99,6 +99,40 @@ randomness = dict(seed=0)
 '''
 
 
+#: A ResNet-18 Faster R-CNN with narrow FPN and heads: a delta appended to
+#: :func:`tiny_faster_rcnn_config` (its 2 classes kept).
+TINY_RCNN18 = '''
+model = dict(backbone=dict(depth=18, init_cfg=None),
+             neck=dict(in_channels=[64, 128, 256, 512], out_channels=32),
+             rpn_head=dict(in_channels=32, feat_channels=32),
+             roi_head=dict(bbox_roi_extractor=dict(out_channels=32),
+                           bbox_head=dict(in_channels=32, fc_out_channels=64, num_classes=2)))
+'''
+
+
+def tiny_detector(root: Path) -> Tuple[Path, Path]:
+    """A ResNet-18 Faster R-CNN over tiny COCO data whose images are at least 129 px (the
+    tuning recipe crops 128), its random weights saved as a checkpoint.
+
+    Args:
+        root (Path): Folder to create; gets ``data/``, ``det.py`` and ``det.pth``.
+
+    Returns:
+        tuple[Path, Path]: The config and the checkpoint.
+    """
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.config import Config
+    make_tiny_coco(root / 'data', sizes=((130, 140), (150, 133), (129, 160), (140, 131)))
+    config = root / 'det.py'
+    config.write_text(tiny_faster_rcnn_config(root / 'data') + TINY_RCNN18)
+    torch.manual_seed(0)
+    det = MODELS.build(dict(Config.fromfile(str(config)).model, _scope_='mmdet'))
+    checkpoint = root / 'det.pth'
+    torch.save(dict(state_dict=det.state_dict(), meta={}), checkpoint)
+    return config, checkpoint
+
+
 def make_paired_folder(root: Path, sizes: Sequence[Tuple[int, int]], seed: int = 0,
                        lq_dir: str = 'noisy', gt_dir: str = 'gt', lq_suffix: str = '_NOISY',
                        gt_suffix: str = '_GT', sigma: float = 20.0) -> Path:

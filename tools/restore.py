@@ -29,6 +29,7 @@ from uniremoval_mm.apis import (AUTO_TILE_SIZE, DEFAULT_BORDER, RestorationError
 from uniremoval_mm.datasets.image_files import IMAGE_EXTS  # noqa: E402
 from uniremoval_mm.datasets.image_files import ImageFileError as FileError  # noqa: E402
 from uniremoval_mm.datasets.image_files import Picture, read_image  # noqa: E402
+from uniremoval_mm.models.tiling import check_overlap  # noqa: E402
 from uniremoval_mm.utils.cli import run_cli  # noqa: E402
 from uniremoval_mm.utils.errors import UsageError  # noqa: E402
 
@@ -336,9 +337,14 @@ def _check_args(args: argparse.Namespace, align: int) -> None:
         if args.tile % align:
             raise UsageError(f'--tile {args.tile} must be a multiple of {align} (the '
                              'network downsamples by it; tiles must share its grid)')
-        if args.tile - args.tile_overlap < align:
-            raise UsageError(f'--tile-overlap {args.tile_overlap} must be at most '
-                             f'--tile - {align} ({args.tile - align})')
+        _check_overlap(args, align)
+
+
+def _check_overlap(args: argparse.Namespace, align: int) -> None:
+    try:
+        check_overlap(args.tile, args.tile_overlap, align, names=('--tile', '--tile-overlap'))
+    except ValueError as e:
+        raise UsageError(str(e)) from e
 
 
 def _device(name: Optional[str]) -> str:
@@ -377,9 +383,8 @@ def main(argv=None) -> int:
     video = src.is_file() and src.suffix.lower() in VIDEO_EXTS
     if not video:
         files, base = collect_inputs(args.input, args.recursive, out)
-    if args.tile and args.tile <= args.tile_overlap:
-        raise UsageError(f'--tile-overlap {args.tile_overlap} must be smaller than --tile '
-                         f'{args.tile}')
+    if args.tile:
+        _check_overlap(args, 1)  # before the network loads; its grid is checked after
     net = build_restorer(args.config, args.checkpoint, device)
     _check_args(args, int(getattr(net, 'multiple', 1)))
     restore = Restorer(net, device, args.tile, args.tile_overlap, args.auto_tile, note,

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a clone, uninstalled
-from uniremoval_mm.utils.cli import (add_runner_arguments, build_runner, load_config,  # noqa: E402
-                                     parse_runner_arguments, run_cli)
+from uniremoval_mm.utils.checkpoint import CheckpointError, resume_checkpoint  # noqa: E402
+from uniremoval_mm.utils.cli import (UsageError, add_runner_arguments, build_runner,  # noqa: E402
+                                     load_config, parse_runner_arguments, run_cli)
 
 
 def parse_args(argv=None):
@@ -25,7 +26,8 @@ def parse_args(argv=None):
         '--auto-scale-lr', action='store_true', help='scale the LR by the actual batch size')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
-        help='resume from this checkpoint; with no path, from the latest one in the work dir')
+        help='resume from this checkpoint; with no path, from the latest one in the work dir '
+        '(if it is unreadable, from the newest readable one)')
     add_runner_arguments(parser, 'train_cfg.max_iters=100 "a.b=[1,2]"')
     return parse_runner_arguments(parser, argv)
 
@@ -35,13 +37,20 @@ def main(argv=None):
     cfg = load_config(
         args.config, args.cfg_options, work_dir=args.work_dir, launcher=args.launcher,
         amp=args.amp, auto_scale_lr=args.auto_scale_lr)
-    if args.resume == 'auto':
+    note = None
+    if args.resume is not None:
+        # checked before mmengine unpickles it: an unreadable one is one line, not a
+        # traceback, and auto-resume falls back to the newest readable checkpoint
+        try:
+            picked, note = resume_checkpoint(
+                cfg.work_dir, None if args.resume == 'auto' else args.resume)
+        except CheckpointError as e:
+            raise UsageError(str(e)) from e
         cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+        cfg.load_from = picked  # None: nothing to resume, mmengine starts afresh
     runner = build_runner(cfg)
+    if note:
+        runner.logger.warning(note)
     runner.train()
 
 

@@ -12,6 +12,7 @@ from uniremoval_mm.apis import (DEFAULT_BORDER, RestorationError, Restorer, bord
                                 init_restorer, restore_image, tiled_forward)
 from uniremoval_mm.datasets.image_files import ImageFileError
 from uniremoval_mm.models import FusedUniRemovalNet, UniRemovalNet, UniRemovalNetT
+from uniremoval_mm.models.tiling import max_overlap
 from uniremoval_mm.utils.checkpoint import CheckpointError
 from ..helpers import CodeRunningPayload
 
@@ -271,10 +272,10 @@ def test_restorer_tiles_only_large_pictures_and_says_so(restorer):
 
 def test_restorer_fixed_tiles_match_tiled_forward(restorer):
     img = _rgb(45, 70)
-    out = Restorer(restorer, tile=32, overlap=64, border=0)(img)  # overlap <= tile - align
+    out = Restorer(restorer, tile=32, overlap=64, border=0)(img)  # clamped to max_overlap
     x = torch.from_numpy(img.astype(np.float32) / 255).permute(2, 0, 1)[None]
     with torch.no_grad():
-        ref = tiled_forward(restorer.fuse(), x, 32, 32 - restorer.multiple,
+        ref = tiled_forward(restorer.fuse(), x, 32, max_overlap(32, restorer.multiple),
                             align=restorer.multiple)
     ref = np.round(ref[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255)
     np.testing.assert_array_equal(out, ref)

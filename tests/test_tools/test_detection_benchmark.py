@@ -195,7 +195,8 @@ def test_detectors_run_with_their_own_config_and_checkpoint_in_the_order_given(
         value = score[Path(checkpoint).name] + (0.3 if '_clean_' in config.name else 0)
         return {'coco/bbox_mAP': value, 'seconds': 0.0}
 
-    monkeypatch.setattr(bench, 'run_one', fake_run)
+    from uniremoval_mm.evaluation import detection_benchmark as api
+    monkeypatch.setattr(api, 'run_one', fake_run)  # the tool runs the package's
     args = [str(DET_CONFIG), 'det.pth', '--data-root', str(root), '--sets', 'clean', 'haze',
             '--work-dir', str(tmp_path / 'w'), '--label', 'ft',
             '--detector', f'joint s0={joint},{ckpts["j0"]}',

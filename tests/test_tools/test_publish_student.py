@@ -34,3 +34,24 @@ def test_a_jointly_fine_tuned_detectors_restorer_is_published_alone(publish, tmp
     # the default prefix finds no student there, and says so with the file's name
     with pytest.raises(SystemExit, match=r'epoch_4.pth: no generator\.\* weights'):
         publish(str(ckpt), str(tmp_path / 'x.pth'))
+
+
+def test_the_release_is_written_atomically(publish, tmp_path, monkeypatch):
+    """A write that fails halfway keeps the previous release whole and leaves no file."""
+    net = perturbed_student('T')
+    ckpt, out = tmp_path / 'iter_1.pth', tmp_path / 'released' / 'student.pth'
+    torch.save({'state_dict': {f'generator.{k}': v for k, v in net.state_dict().items()}}, ckpt)
+    first = publish(str(ckpt), str(out))
+    real_save = torch.save
+
+    def dies_halfway(obj, f, *args, **kwargs):
+        f.write(b'PK\x03\x04 partial')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, 'save', dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        publish(str(ckpt), str(out))
+    monkeypatch.setattr(torch, 'save', real_save)
+    from uniremoval_mm.utils.checkpoint import file_sha256
+    assert file_sha256(out) == first
+    assert [p.name for p in out.parent.iterdir()] == ['student.pth']

@@ -312,8 +312,11 @@ def test_detector_before_and_after(tmp_path, capsys, model):
 
 @pytest.mark.parametrize('args, match', [
     (['--tile', '100'], 'must be a multiple of 8'),
-    (['--tile', '64', '--tile-overlap', '64'], 'must be smaller than --tile'),
-    (['--tile', '64', '--tile-overlap', '60'], 'must be at most --tile - 8'),
+    (['--tile', '64', '--tile-overlap', '64'], r'^--tile-overlap \(64\) must be at most 32 for '
+     r'--tile 64: half a tile$'),
+    (['--tile', '64', '--tile-overlap', '33'], r'must be at most 32 for --tile 64'),
+    (['--tile', '8', '--tile-overlap', '4'], r'^--tile-overlap \(4\) must be at most 0 for '
+     r'--tile 8: half a tile, and --tile - align \(8 - 8\)$'),
 ])
 def test_invalid_tiling_is_a_usage_error(tmp_path, capsys, model, args, match):
     cv2.imwrite(str(tmp_path / 'x.png'), _rgb(20, 30))

@@ -47,6 +47,38 @@ def test_resume_continues_from_the_last_checkpoint(trained, tmp_path):
     assert not (resumed / 'iter_1.pth').exists()
 
 
+def test_auto_resume_passes_over_a_truncated_latest_checkpoint(trained, tmp_path):
+    """As a kill during torch.save leaves it: the latest iter_N.pth cut short. --resume
+    says so and resumes from the one before; with none readable, it stops in one line."""
+    import os
+    _, work_dir = trained
+    config, work = trained[0], tmp_path / 'crashed'
+    work.mkdir()
+    os.link(work_dir / 'iter_1.pth', work / 'iter_1.pth')  # only read, never written
+    whole = (work_dir / 'iter_2.pth').read_bytes()
+    (work / 'iter_2.pth').write_bytes(whole[:len(whole) // 3])
+    (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
+    proc = _run('tools/train.py', str(config), '--work-dir', str(work), '--resume',
+                '--cfg-options', 'train_cfg.max_iters=3', 'train_cfg.val_interval=3')
+    log = proc.stdout + proc.stderr
+    assert f'{work / "iter_2.pth"} is unreadable (truncated' in log
+    assert f'resuming from {work / "iter_1.pth"}, the newest readable checkpoint' in log
+    assert 'resumed epoch: 0, iter: 1' in log
+    assert (work / 'iter_3.pth').is_file() and not list(work.glob('.*.part'))
+
+    lost = tmp_path / 'lost'
+    lost.mkdir()
+    (lost / 'iter_2.pth').write_bytes(whole[:1000])
+    (lost / 'last_checkpoint').write_text(str(lost / 'iter_2.pth'))
+    proc = _run('tools/train.py', str(config), '--work-dir', str(lost), '--resume',
+                expect_ok=False)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip() == (
+        f'train.py: error: {lost / "iter_2.pth"}: cannot resume: truncated: the zip archive '
+        f'has no central directory (a save cut short?), and {lost} holds no other readable '
+        'iter_N.pth / epoch_N.pth')
+
+
 def test_test_evaluates_dumps_and_never_overwrites(trained, tmp_path):
     config, work_dir = trained
     out = tmp_path / 'preds.pkl'

@@ -126,7 +126,7 @@ def test_own_degradation_types_and_samples_of_an_unknown_type():
     (dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]), 'on the 0-1 scale'),
     (dict(bgr_to_rgb=True, rgb_to_bgr=True), 'both True'),
     (dict(pad_size_divisor=0), 'pad_size_divisor must be an int >= 1'),
-    (dict(tile=dict(size=64, overlap=64)), 'data_preprocessor.tile needs'),
+    (dict(tile=dict(size=64, overlap=64)), 'data_preprocessor.tile.overlap .* at most 32'),
 ])
 def test_preprocessor_settings_that_cannot_work(kwargs, match):
     from mmdet.registry import MODELS

@@ -203,16 +203,16 @@ def make_runner(net: torch.nn.Module, device: str, tile: int, overlap: int,
     Args:
         net (torch.nn.Module): RGB in [0, 1] to RGB in [0, 1].
         device (str): Torch device.
-        tile (int): Tile side for :func:`uniremoval_mm.apis.tiled_forward`; 0 = whole.
-        overlap (int): Tile overlap.
+        tile (int): Tile side for :func:`uniremoval_mm.models.tiling.tiled_forward`; 0 = whole.
+        overlap (int): Tile overlap (at most ``max_overlap(tile, align)`` is used).
         pad_to (int): Reflect-pad to a multiple of this first (networks that do not pad
             themselves); 0 or 1 = none.
 
     Returns:
         Callable[[np.ndarray], np.ndarray]: The runner.
     """
-    from uniremoval_mm.apis import tiled_forward
     from uniremoval_mm.models import fuse_restorer
+    from uniremoval_mm.models.tiling import max_overlap, tiled_forward
     align = int(getattr(net, 'multiple', 1))
     fused = fuse_restorer(net)  # a UniRemovalNet's fused CPU inference form
 
@@ -227,7 +227,8 @@ def make_runner(net: torch.nn.Module, device: str, tile: int, overlap: int,
     def run(rgb: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(device)
         if tile and max(rgb.shape[:2]) > tile:
-            y = tiled_forward(forward, x, tile, min(overlap, tile - align), align=align)
+            y = tiled_forward(forward, x, tile, min(overlap, max_overlap(tile, align)),
+                              align=align)
         else:
             y = forward(x)
         if not torch.isfinite(y).all():

@@ -22,17 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a clone, uninstalled
 import uniremoval_mm  # noqa: E402,F401  (registers the transforms)
-from uniremoval_mm.datasets.degrade_coco import MAX_PIXELS, make_degraded_coco  # noqa: E402
+from uniremoval_mm.datasets.degrade_coco import (DEGRADATION_TRANSFORMS, MAX_PIXELS,  # noqa: E402
+                                                 degradation_config, make_degraded_coco)
 
-TYPES = dict(haze='AddHaze', rain='AddRain', blur='AddBlur', noise='AddNoise')
-
-
-def degradation_config(kind: str, severity, seed: int) -> dict:
-    """The transform config for ``--type``; ``mixed`` = two of the four, in order."""
-    if kind == 'mixed':
-        subs = [dict(type=t, severity=severity) for t in TYPES.values()]
-        return dict(type='AddMixedDegradation', transforms=subs, seed=seed)
-    return dict(type=TYPES[kind], severity=severity, seed=seed)
+TYPES = DEGRADATION_TRANSFORMS
 
 
 def main(argv=None) -> int:

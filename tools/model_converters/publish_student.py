@@ -61,7 +61,7 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
     Raises:
         SystemExit: If the checkpoint has no student or the result is too large.
     """
-    from uniremoval_mm.utils.checkpoint import (CheckpointError, file_sha256,
+    from uniremoval_mm.utils.checkpoint import (CheckpointError, atomic_torch_save, file_sha256,
                                                 load_external_checkpoint, remap_state_dict)
     try:
         raw = load_external_checkpoint(in_file)
@@ -85,8 +85,7 @@ def publish(in_file: str, out_file: str, dtype: str = 'float16',
         cfg_name=meta.get('experiment_name') or meta.get('exp_name'), dtype=dtype,
         dropped=dropped))
     target = Path(out_file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(released, target)
+    atomic_torch_save(released, target)  # a kill mid-write never leaves a torn release
     size = target.stat().st_size / 2**20
     if size > max_mib:
         target.unlink()

@@ -1,7 +1,7 @@
 """Inference: build a restorer and run it on pictures, whole or in tiles."""
+from ..models.tiling import blend_window, bordered_forward, tile_starts, tiled_forward
 from .inference import (AUTO_TILE_SIZE, DEFAULT_BORDER, RestorationError, Restorer, init_restorer,
                         restore_image)
-from .tiling import blend_window, bordered_forward, tile_starts, tiled_forward
 
 __all__ = [
     'init_restorer', 'restore_image', 'Restorer', 'RestorationError', 'AUTO_TILE_SIZE',

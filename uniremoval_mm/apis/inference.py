@@ -24,6 +24,7 @@ from mmengine.config import Config
 from torch import nn
 
 from ..models.students.fused import fuse_restorer
+from ..models.tiling import bordered_forward, check_border, max_overlap, tiled_forward
 from ..utils.checkpoint import load_weights
 from ..utils.network_configs import network_cfg
 
@@ -35,7 +36,7 @@ __all__ = [
 #: Tile size used for pictures above a :class:`Restorer`'s ``auto_tile`` size.
 AUTO_TILE_SIZE = 512
 #: Pixels every picture is mirrored outwards by before it is restored, so that its edges
-#: are restored like the rest (:func:`~uniremoval_mm.apis.tiling.bordered_forward`).
+#: are restored like the rest (:func:`~uniremoval_mm.models.tiling.bordered_forward`).
 DEFAULT_BORDER = 16
 
 
@@ -111,8 +112,9 @@ class Restorer:
             None (where its parameters are).
         tile (int): Restore every picture in tiles of this size (a multiple of the
             network's ``multiple``); 0 = whole pictures. Defaults to 0.
-        overlap (int): Overlap of neighbouring tiles in pixels (at most ``tile`` minus
-            the network's ``multiple`` is used). Defaults to 32.
+        overlap (int): Overlap of neighbouring tiles in pixels (at most
+            :func:`~uniremoval_mm.models.tiling.max_overlap` is used: half a tile, and
+            ``tile`` minus the network's ``multiple``). Defaults to 32.
         auto_tile (int): With ``tile`` 0, restore pictures whose longer side exceeds this
             in :data:`AUTO_TILE_SIZE` tiles; 0 = never. Defaults to 0.
         note (Callable[[str], None], optional): Told when a picture is tiled
@@ -123,7 +125,7 @@ class Restorer:
         border (int): Mirror every picture outwards by this many pixels before
             restoring it and crop them off after (tiled or whole), so that its edges see
             picture-like surroundings instead of the convolutions' zero padding
-            (:func:`~uniremoval_mm.apis.tiling.bordered_forward`); 0 = none. Defaults to
+            (:func:`~uniremoval_mm.models.tiling.bordered_forward`); 0 = none. Defaults to
             :data:`DEFAULT_BORDER`.
     """
 
@@ -136,7 +138,6 @@ class Restorer:
                  note: Optional[Callable[[str], None]] = None,
                  fused: bool = True,
                  border: int = DEFAULT_BORDER) -> None:
-        from .tiling import check_border
         self.border = check_border(border)
         self.net = fuse_restorer(net) if fused else net
         self.device = _device_of(net) if device is None else device
@@ -175,7 +176,6 @@ class Restorer:
         Raises:
             RestorationError: If the network's output is not finite.
         """
-        from .tiling import bordered_forward, tiled_forward
         max_value = 65535 if rgb.dtype == np.uint16 else 255
         x = torch.from_numpy(rgb.astype(np.float32) / max_value).permute(2, 0, 1)[None]
         x = x.to(self.device)
@@ -186,7 +186,8 @@ class Restorer:
                 self.note(f'{name}: {rgb.shape[1]}x{rgb.shape[0]} > --auto-tile '
                           f'{self.auto_tile}: restoring in {tile}-px tiles')
             run = partial(tiled_forward, self.net, tile=tile,
-                          overlap=min(self.overlap, tile - self.align), align=self.align)
+                          overlap=min(self.overlap, max_overlap(tile, self.align)),
+                          align=self.align)
         with torch.no_grad():
             y = bordered_forward(run, x, self.border)
         if not torch.isfinite(y).all():
@@ -213,7 +214,7 @@ def restore_image(model: nn.Module,
         tile (int, optional): Restore in tiles of this size, a multiple of the network's
             downsampling factor (``model.multiple``; 16 for the students), to bound the
             memory on large pictures. Tiled and whole results differ slightly (see
-            :mod:`uniremoval_mm.apis.tiling`). Defaults to None (whole).
+            :mod:`uniremoval_mm.models.tiling`). Defaults to None (whole).
         overlap (int): Overlap of neighbouring tiles in pixels. Defaults to 32.
         channel_order (str): ``'rgb'`` or ``'bgr'`` (OpenCV's): the order of an array
             input and of the output. Defaults to ``'rgb'``.

@@ -12,6 +12,8 @@ from mmengine.registry import TRANSFORMS
 from .image_files import ImageFileError, read_image, to_rgb8
 
 RECORDS = 'degradations.jsonl'
+#: The transform behind each single degradation kind (``mixed`` combines them).
+DEGRADATION_TRANSFORMS = dict(haze='AddHaze', rain='AddRain', blur='AddBlur', noise='AddNoise')
 #: Largest image degraded by default: AddHaze on 48 MP takes about 34 s and 4 GB.
 MAX_PIXELS = 25_000_000
 
@@ -32,6 +34,30 @@ class DegradeReport:
     resumed: int = 0
     failed: List[str] = field(default_factory=list)
     out_ann: Optional[Path] = None
+
+
+def degradation_config(kind: str, severity: Optional[int] = None, seed: int = 0) -> dict:
+    """The transform config that degrades a set one way.
+
+    Args:
+        kind (str): ``haze``, ``rain``, ``blur``, ``noise`` or ``mixed`` (the four,
+            combined by ``AddMixedDegradation``).
+        severity (int, optional): 1-5; None draws it per image. Defaults to None.
+        seed (int): The draw depends only on (seed, image path). Defaults to 0.
+
+    Returns:
+        dict: For :func:`make_degraded_coco`.
+
+    Raises:
+        ValueError: If ``kind`` is unknown.
+    """
+    if kind == 'mixed':
+        subs = [dict(type=t, severity=severity) for t in DEGRADATION_TRANSFORMS.values()]
+        return dict(type='AddMixedDegradation', transforms=subs, seed=seed)
+    if kind not in DEGRADATION_TRANSFORMS:
+        raise ValueError(f'unknown degradation {kind!r}: one of '
+                         f'{[*DEGRADATION_TRANSFORMS, "mixed"]}')
+    return dict(type=DEGRADATION_TRANSFORMS[kind], severity=severity, seed=seed)
 
 
 def _inside(path: Path, folder: Path) -> bool:

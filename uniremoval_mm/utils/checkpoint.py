@@ -6,19 +6,23 @@ Checkpoints made by others are data, not code: they are loaded with
 import hashlib
 import os
 import pickle
+import re
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, Mapping, Optional, Union
+from typing import Dict, Iterable, Mapping, Optional, Tuple, Union
 
 import torch
 from mmengine.runner import find_latest_checkpoint
 from torch import nn
 
+from ..compat.atomic_checkpoint import atomic_torch_save
 from ..compat.mmengine_checkpoint import MMENGINE_SAFE_GLOBALS
 
 __all__ = [
-    'CheckpointError', 'file_sha256', 'latest_checkpoint', 'load_external_checkpoint',
-    'load_weights', 'remap_state_dict'
+    'CheckpointError', 'atomic_torch_save', 'checkpoint_problem', 'file_sha256',
+    'latest_checkpoint', 'load_external_checkpoint', 'load_weights', 'remap_state_dict',
+    'resume_checkpoint'
 ]
 
 
@@ -210,3 +214,92 @@ def latest_checkpoint(work_dir: Union[str, Path]) -> Optional[str]:
         return None  # (mmengine's finder would print a line about resuming)
     last = Path(find_latest_checkpoint(str(work_dir)))
     return str(last if last.is_file() else Path(work_dir) / last.name)
+
+
+def checkpoint_problem(path: Union[str, Path]) -> Optional[str]:
+    """Why a torch checkpoint file cannot be read, found without unpickling it.
+
+    A torch (>= 1.6) checkpoint is a zip archive: its central directory is at the end
+    (a truncated file has none) and every record carries a CRC-32, all checked here
+    (one read of the file). A file in torch's older, non-zip format is loaded instead.
+
+    Args:
+        path (str | Path): The file.
+
+    Returns:
+        str | None: The problem in a few words; None if the file reads whole.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return 'no such file'
+    if path.stat().st_size == 0:
+        return 'empty file'
+    with open(path, 'rb') as f:
+        zipped = f.read(4) == b'PK\x03\x04'
+    if zipped and not zipfile.is_zipfile(path):
+        return 'truncated: the zip archive has no central directory (a save cut short?)'
+    if not zipped:
+        try:
+            load_external_checkpoint(str(path))
+        except CheckpointError as e:
+            return f'neither a torch zip archive nor a readable old-format file ({e})'
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not any(n.endswith('/data.pkl') or n == 'data.pkl' for n in archive.namelist()):
+                return 'a zip archive without data.pkl: not a torch checkpoint'
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        return f'unreadable zip archive ({e})'
+    return f'record {bad} fails its CRC check (corrupt)' if bad else None
+
+
+_NUMBERED = re.compile(r'^(iter|epoch)_(\d+)\.pth$')
+
+
+def resume_checkpoint(work_dir: Union[str, Path],
+                      path: Optional[str] = None) -> Tuple[Optional[str], Optional[str]]:
+    """The checkpoint a run should resume from, checked readable.
+
+    With ``path`` (``--resume PATH``) that file is checked. Without it (auto-resume),
+    the one the work dir's ``last_checkpoint`` names is; if it is unreadable (a run
+    killed while saving, a partial copy), the newest readable ``iter_N.pth`` /
+    ``epoch_N.pth`` of the work dir is taken instead, by N (the kind the named file
+    has first).
+
+    Args:
+        work_dir (str | Path): The run's work dir.
+        path (str, optional): A checkpoint the user named. Defaults to None.
+
+    Returns:
+        tuple[str | None, str | None]: The checkpoint (None: auto-resume found no
+        ``last_checkpoint``, so training starts from scratch, as mmengine does) and,
+        when it is not the one that was named, a line that says which and why.
+
+    Raises:
+        CheckpointError: One line naming the file, if ``path`` is unreadable, or if the
+            named latest one is and no other checkpoint of the work dir is readable.
+    """
+    if path is not None:
+        problem = checkpoint_problem(path)
+        if problem:
+            raise CheckpointError(f'{path}: cannot resume from it: {problem}')
+        return path, None
+    work_dir = Path(work_dir)
+    if not (work_dir / 'last_checkpoint').is_file():
+        return None, None
+    marker = (work_dir / 'last_checkpoint').read_text().strip()
+    named = latest_checkpoint(work_dir) if marker else ''
+    problem = checkpoint_problem(named) if named else 'last_checkpoint is empty'
+    if problem is None:
+        return named, None
+    shown = named or str(work_dir / 'last_checkpoint')
+    kind = _NUMBERED.match(Path(named).name)
+    numbered = [(m.group(1) == (kind.group(1) if kind else 'iter'), int(m.group(2)), p)
+                for p in work_dir.iterdir() for m in [_NUMBERED.match(p.name)] if m]
+    for _, _, candidate in sorted(numbered, key=lambda c: c[:2], reverse=True):
+        if checkpoint_problem(candidate) is None:
+            return str(candidate), (f'{shown} is unreadable ({problem}); resuming from '
+                                    f'{candidate}, the newest readable checkpoint')
+    raise CheckpointError(f'{shown}: cannot resume: {problem}, and {work_dir} holds no other '
+                          'readable iter_N.pth / epoch_N.pth')

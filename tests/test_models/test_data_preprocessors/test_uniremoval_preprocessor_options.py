@@ -108,10 +108,15 @@ def test_tiled_restoration_matches_whole_for_a_pointwise_restorer():
     a, b = whole.restore(det_batch()['inputs']), tiled.restore(det_batch()['inputs'])
     for x, y in zip(a, b):
         torch.testing.assert_close(x, y, atol=1e-3, rtol=0)
-    for bad in (dict(size=8, overlap=0), dict(size=64, overlap=32), dict(size=64.5),
-                dict(overlap=4), dict(size=64, stride=8)):
+    for bad in (dict(size=8, overlap=0), dict(size=64, overlap=33), dict(size=64.5),
+                dict(overlap=4), dict(size=64, stride=8), dict(size=64, overlap=-1)):
         with pytest.raises(ValueError, match='data_preprocessor.tile'):
             build_preprocessor(tile=bad)
+    # the rule of uniremoval_mm.models.tiling.check_overlap, at its boundary
+    assert build_preprocessor(tile=dict(size=65, overlap=32)).tile == dict(size=65, overlap=32)
+    with pytest.raises(ValueError, match=r'^data_preprocessor.tile.overlap \(33\) must be at '
+                       r'most 32 for data_preprocessor.tile.size 65: half a tile$'):
+        build_preprocessor(tile=dict(size=65, overlap=33))
 
 
 def test_normalisation_settings_a_detector_cannot_want():

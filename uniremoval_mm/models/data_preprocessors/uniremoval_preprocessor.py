@@ -13,6 +13,7 @@ from torch import Tensor
 from ...utils.checkpoint import load_weights
 from ...utils.config_checks import check_preprocessor_normalisation
 from ..students.fused import fuse_restorer
+from ..tiling import bordered_forward, check_border, check_overlap, tiled_forward
 from ..utils import FrozenPartsMixin
 from ..utils import freeze as _freeze  # the argument ``freeze`` is a flag
 
@@ -25,81 +26,58 @@ REG_LOSS = 'restorer.loss_reg'
 class UniRemovalPreprocessor(FrozenPartsMixin, DetDataPreprocessor):
     """mmdet's ``DetDataPreprocessor`` with a restorer in front, in train, val and test.
 
-    Each raw image (uint8, in the pipeline's channel order) is turned into RGB in
-    [0, 1], restored (outside autocast, in float32 or as ``restorer_dtype`` says, clamped
-    to [0, 1]), and turned back. Without gradients (frozen, or at test time) a
-    :class:`~uniremoval_mm.models.UniRemovalNet` runs in its fused inference form
-    (:class:`~uniremoval_mm.models.FusedUniRemovalNet`, unless ``fused_inference=False``),
-    with those conversions folded into its first and last convs
-    (``scale=255, reverse_channels=...``: the same result up to float rounding). Then
-    mmdet's own steps run unchanged (BGR→RGB if asked, normalisation with the detector's
-    mean/std, padding to ``pad_size_divisor``, ``batch_input_shape``, batch augments).
-    So the restorer can be added to any detector config without touching the rest::
+    Each raw image is restored (RGB in [0, 1], clamped), then mmdet's own steps run
+    unchanged (channel swap, normalisation, padding, batch augments), so the restorer is
+    added to any detector config with one ``data_preprocessor`` delta::
 
         data_preprocessor=dict(type='UniRemovalPreprocessor',
                                restorer=dict(type='mmagic.UniRemovalNetS'),
                                restorer_checkpoint='stage1.pth')
 
-    (``mean``, ``std``, ``bgr_to_rgb``, ``pad_size_divisor`` come from the base
-    detector config through ``_base_`` merging.) A detector checkpoint saved without the
-    pre-processor loads into it: only the ``data_preprocessor.restorer.*`` keys are
-    missing, and they keep ``restorer_checkpoint``'s weights.
-
-    Joint fine-tuning (``freeze=False``) trains the restorer by the detection loss. With
-    ``reg_weight > 0`` the restorer's output is also kept close (L1) to the output of a
-    frozen copy of the initial restorer; that loss, ``restorer.loss_reg``, joins the
-    detector's loss dict through :class:`RestorerLossHook` (``custom_hooks``), because
-    mmdet calls the detector's ``loss()`` after the pre-processor and cannot see it.
+    How it runs (fused form, bf16, tiles, the regulariser) and why:
+    ``docs/user_guides/preprocessor_notes.md``.
 
     Args:
-        restorer (dict): The restoration network's config (our networks are in mmagic's
-            registry: prefix the type with ``mmagic.``).
-        restorer_checkpoint (str, optional): Path or URL of its weights, loaded with
-            ``weights_only=True``; mmagic / stage-1 checkpoints (``generator.`` keys)
-            load as they are. Defaults to None.
+        restorer (dict): The restoration network's config (mmagic registry: prefix the
+            type with ``mmagic.``).
+        restorer_checkpoint (str, optional): Path or URL of its weights, loaded as data
+            (``weights_only=True``); ``generator.`` keys are taken as they are.
+            Defaults to None.
         restorer_converter (dict, optional): Key remapping for the checkpoint (see
             ``remap_state_dict``). Defaults to None.
-        freeze (bool): Keep the restorer frozen (eval mode, no gradients). False makes
-            it trainable by the detection loss (joint fine-tuning). Defaults to True.
-        input_channel_order (str): Channel order of the pipeline's images: ``'bgr'``
-            (mmdet's ``LoadImageFromFile``) or ``'rgb'``. Defaults to ``'bgr'``.
-        train_mode (str): What the detector is trained on: ``'restored'`` images,
-            ``'raw'`` (degraded) images, or ``'both'`` (each batch twice, raw then
-            restored, with duplicated data samples, as LQIT does). Validation and
-            testing always use restored images. Defaults to ``'restored'``.
-        reg_weight (float): Weight of the restoration regulariser
-            ``restorer.loss_reg`` (needs ``freeze=False``); 0 turns it off.
-            Defaults to 0.
-        tile (dict, optional): Restore images tile by tile: ``dict(size=512,
-            overlap=32)`` (pixels; ``overlap < size``), blended by
-            ``uniremoval_mm.apis.tiling.tiled_forward``, so memory is bounded by the
-            tile, not the image. Images no larger than a tile are restored whole.
-            Defaults to None (whole images).
-        keep_restored (bool): At validation / test time, store each restored image
-            (uint8, the pipeline's channel order, cropped to the image content: without
-            the pipeline's or the batch's padding) in its data sample as
-            ``restored_img``, for :class:`RestorationQualityMetric`. Defaults to False.
-        restorer_dtype (str): How the restorer runs without gradients (frozen, or at
-            test time): ``'float32'``; ``'bfloat16'``, faster on CPUs with bf16
-            instructions and slightly less exact (``docs/speed.md``); or ``'auto'``:
-            bfloat16 for a restorer in its fused form (see ``fused_inference``) on a CPU
-            with native bf16 (AVX512-BF16 or AMX), float32 otherwise. A fused restorer
-            in bf16 runs its matrix products and depth-wise convs in bf16 (its residual
-            stream, norms and last conv stay float32); any other restorer runs under
-            ``torch.autocast(dtype=torch.bfloat16)``. With gradients (joint
-            fine-tuning) the restorer always runs in float32. Defaults to ``'auto'``.
+        freeze (bool): Keep the restorer frozen (eval mode, no gradients); False trains
+            it by the detection loss (joint fine-tuning). Defaults to True.
+        input_channel_order (str): The pipeline's channel order, ``'bgr'`` (mmdet's
+            ``LoadImageFromFile``) or ``'rgb'``. Defaults to ``'bgr'``.
+        train_mode (str): What the detector trains on: ``'restored'``, ``'raw'`` or
+            ``'both'`` (each batch raw then restored). Validation and testing always
+            restore. Defaults to ``'restored'``.
+        reg_weight (float): Weight of ``restorer.loss_reg``, the L1 distance to a frozen
+            copy of the initial restorer (needs ``freeze=False`` and
+            :class:`RestorerLossHook` in ``custom_hooks``); 0 = off. Defaults to 0.
+        tile (dict, optional): ``dict(size=..., overlap=...)``: restore images larger
+            than ``size`` tile by tile (:func:`~uniremoval_mm.models.tiling.tiled_forward`);
+            ``size >= 16``, ``overlap`` at most
+            :func:`~uniremoval_mm.models.tiling.max_overlap` (half a tile). Defaults to
+            None (whole images).
+        keep_restored (bool): At val / test time, store each restored image (uint8,
+            pipeline order, without padding) as ``restored_img`` in its data sample, for
+            :class:`RestorationQualityMetric`. Defaults to False.
+        restorer_dtype (str): Precision without gradients: ``'float32'``, ``'bfloat16'``
+            or ``'auto'`` (bfloat16 for a fused restorer on a CPU with native bf16, else
+            float32). With gradients it is always float32. Defaults to ``'auto'``.
         fused_inference (bool): Without gradients and in eval mode, run a
-            :class:`~uniremoval_mm.models.UniRemovalNet` restorer in its fused CPU
-            inference form (:meth:`~uniremoval_mm.models.UniRemovalNet.fuse`; the same
-            weights, ``state_dict`` unchanged); other restorers have none and run as
-            they are. False runs the network itself. Defaults to True.
+            :class:`~uniremoval_mm.models.UniRemovalNet` in its fused form (same
+            weights and ``state_dict``). Defaults to True.
         border (int): Mirror each image outwards by this many pixels before restoring
-            it and crop them off after, so that its edges are restored like the rest
-            (:func:`~uniremoval_mm.apis.tiling.bordered_forward`; ``tools/restore.py``
-            uses 16). Costs ``(H+2b)(W+2b)/HW`` of the restorer's time. Defaults to 0
-            (none: the detection numbers of docs/detection.md were measured so).
+            and crop them off after (:func:`~uniremoval_mm.models.tiling.bordered_forward`).
+            Defaults to 0.
         **kwargs: Arguments of ``DetDataPreprocessor`` (``mean``, ``std``,
             ``bgr_to_rgb``, ``pad_size_divisor``, ...).
+
+    Raises:
+        ValueError: For an invalid argument; the message names the
+            ``data_preprocessor`` field.
     """
 
     def __init__(self,
@@ -134,7 +112,6 @@ class UniRemovalPreprocessor(FrozenPartsMixin, DetDataPreprocessor):
         if restorer_dtype not in RESTORER_DTYPES:
             raise ValueError(f'data_preprocessor.restorer_dtype must be one of '
                              f'{RESTORER_DTYPES}, got {restorer_dtype!r}')
-        from uniremoval_mm.apis.tiling import check_border
         self.border = check_border(border, 'data_preprocessor.border')
         self.restorer_dtype = restorer_dtype
         self.tile = _check_tile(tile)
@@ -165,7 +142,6 @@ class UniRemovalPreprocessor(FrozenPartsMixin, DetDataPreprocessor):
         if fused is not None:
             dtype = torch.bfloat16 if bf16 else None
             fn, bf16 = (lambda t: fused(t, dtype)), False  # bf16 in its own products
-        from uniremoval_mm.apis.tiling import bordered_forward, tiled_forward
         if self.tile is not None and max(x.shape[-2:]) > self.tile['size']:
             fn = partial(tiled_forward, fn, tile=self.tile['size'],
                          overlap=self.tile['overlap'], align=getattr(net, 'multiple', 1))
@@ -202,7 +178,6 @@ class UniRemovalPreprocessor(FrozenPartsMixin, DetDataPreprocessor):
         x = self.cast_data(img)[None].float()
         dtype = torch.bfloat16 if self._bf16(x) else None
         device_type = x.device.type if x.device.type in ('cuda', 'cpu') else 'cpu'
-        from uniremoval_mm.apis.tiling import bordered_forward
         fused = partial(self._fused_form(self.restorer), dtype=dtype, scale=255.0,
                         reverse_channels=self.input_channel_order == 'bgr', clamp=True)
         with torch.autocast(device_type=device_type, enabled=False):
@@ -353,7 +328,9 @@ def _check_tile(tile: Optional[dict]) -> Optional[dict]:
                          f'got {tile!r}')
     size, overlap = tile['size'], tile.get('overlap', 0)
     ints = all(isinstance(v, int) and not isinstance(v, bool) for v in (size, overlap))
-    if not ints or size < 16 or not 0 <= overlap < size // 2:
-        raise ValueError('data_preprocessor.tile needs int size >= 16 and 0 <= overlap < '
-                         f'size / 2, got size={size!r}, overlap={overlap!r}')
+    if not ints or size < 16 or overlap < 0:
+        raise ValueError('data_preprocessor.tile needs int size >= 16 and overlap >= 0, '
+                         f'got size={size!r}, overlap={overlap!r}')
+    check_overlap(size, overlap, names=('data_preprocessor.tile.size',
+                                        'data_preprocessor.tile.overlap'))
     return dict(size=size, overlap=overlap)

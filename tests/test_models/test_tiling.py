@@ -3,8 +3,9 @@ import pytest
 import torch
 from torch import nn
 
-from uniremoval_mm.apis import blend_window, bordered_forward, tile_starts, tiled_forward
 from uniremoval_mm.models import UniRemovalNetT
+from uniremoval_mm.models.tiling import (blend_window, bordered_forward, check_overlap, max_overlap,
+                                         tile_starts, tiled_forward)
 
 
 @pytest.mark.parametrize('size', [(1, 1), (1, 300), (300, 1), (5, 2), (129, 65), (64, 64),
@@ -110,17 +111,51 @@ def test_blend_windows_of_neighbours_sum_to_one():
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(tile=32, overlap=32), 'overlap .* smaller than tile'),
+    (dict(tile=32, overlap=32), r'overlap \(32\) must be at most 16 for tile 32: half a tile$'),
     (dict(tile=0, overlap=0), 'tile must be an int >= 1'),
     (dict(tile=32, overlap=-1), 'overlap must be an int >= 0'),
     (dict(tile=32.0, overlap=8), 'tile must be an int'),
     (dict(tile=True, overlap=0), 'tile must be an int'),
     (dict(tile=32, overlap=8, batch_size=0), 'batch_size'),
-    (dict(tile=32, overlap=28, align=8), 'must be >= align'),
+    (dict(tile=12, overlap=6, align=8),
+     r'at most 4 for tile 12: half a tile, and tile - align \(12 - 8\)$'),
 ])
 def test_invalid_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tiled_forward(lambda t: t, torch.rand(1, 3, 50, 50), **kwargs)
+
+
+@pytest.mark.parametrize('tile, align, limit', [(32, 1, 16), (33, 1, 16), (64, 8, 32),
+                                                (12, 8, 4), (8, 8, 0), (1, 1, 0)])
+def test_one_overlap_rule_at_its_boundary(tile, align, limit):
+    """Half a tile (the blend's tapers never meet) and tile - align (the grid): limit
+    works and gives a finite, exact identity; limit + 1 fails with the rule in words."""
+    assert max_overlap(tile, align) == limit
+    x = torch.rand(1, 3, 3 * tile + 5, 2 * tile + 3)
+    check_overlap(tile, limit, align)
+    torch.testing.assert_close(tiled_forward(lambda t: t, x, tile, limit, align=align), x)
+    with pytest.raises(ValueError, match=rf'overlap \({limit + 1}\) must be at most {limit} '
+                       rf'for tile {tile}: half a tile'):
+        tiled_forward(lambda t: t, x, tile, limit + 1, align=align)
+
+
+def test_at_the_limit_neighbours_weights_still_add_up_to_one():
+    """overlap = tile / 2: each pixel in two tiles per axis, and their windows sum to 1
+    before normalising (the raised-cosine cross-fade holds exactly)."""
+    tile, overlap = 32, 16
+    starts = tile_starts(200, tile, tile - overlap)
+    total = torch.zeros(200, dtype=torch.float64)
+    for s in starts:
+        total[s:s + tile] += blend_window(tile, overlap, s > 0, s + tile < 200,
+                                          dtype=torch.float64)
+    torch.testing.assert_close(total[:starts[-1]], torch.ones(starts[-1], dtype=torch.float64))
+
+
+def test_apis_tiling_still_exports_the_same_functions():
+    from uniremoval_mm.apis import tiled_forward as exported
+    from uniremoval_mm.apis import tiling as old_home
+    assert old_home.tiled_forward is tiled_forward and exported is tiled_forward
+    assert old_home.check_border is not None and old_home.max_overlap is max_overlap
 
 
 def test_bad_input_or_fn_raise():
