@@ -3,7 +3,7 @@ resumed where a crash stopped it, and the steps only they need."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 from mmengine.config import Config
 
@@ -61,6 +61,21 @@ class AdaptationResult:
     rows: list
 
 
+def _checked_data_and_sets(det_config, det_checkpoint, out_dir: Path, kinds, seed: int,
+                           min_images: int, log: Callable[[str], None]):
+    """The first steps both modes share: check the detector's data and checkpoint, then
+    make (or keep) the degraded val sets. Returns ``(data, sets)``."""
+    data = detector_data(det_config, min_images)
+    if not Path(det_checkpoint).is_file():
+        raise AdaptationError(f'{det_checkpoint}: detector checkpoint not found')
+    log(f'{data.config}: {len(data.classes)} classes, {data.train.num_annotated} train and '
+        f'{data.val.num_annotated} val images with boxes')
+    sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
+    log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
+        f'{sets.resumed} kept from before')
+    return data, sets
+
+
 def adapt_frozen(det_config: Union[str, Path],
                  det_checkpoint: str,
                  out_dir: Union[str, Path],
@@ -110,14 +125,8 @@ def adapt_frozen(det_config: Union[str, Path],
     from ...evaluation import detection_benchmark as bench
     from ...utils.checkpoint import latest_checkpoint
     out_dir = Path(out_dir)
-    data = detector_data(det_config, min_images)
-    if not Path(det_checkpoint).is_file():
-        raise AdaptationError(f'{det_checkpoint}: detector checkpoint not found')
-    log(f'{data.config}: {len(data.classes)} classes, {data.train.num_annotated} train and '
-        f'{data.val.num_annotated} val images with boxes')
-    sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
-    log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
-        f'{sets.resumed} kept from before')
+    data, sets = _checked_data_and_sets(det_config, det_checkpoint, out_dir, kinds, seed,
+                                        min_images, log)
     if minutes is not None:
         timing = out_dir / 'timing.json'  # kept: a second call tunes (resumes) as many
         if timing.is_file():
@@ -296,14 +305,8 @@ def adapt_joint(det_config: Union[str, Path],
     from ...evaluation import detection_benchmark as bench
     from ...utils.checkpoint import latest_checkpoint
     out_dir = Path(out_dir)
-    data = detector_data(det_config, min_images)
-    if not Path(det_checkpoint).is_file():
-        raise AdaptationError(f'{det_checkpoint}: detector checkpoint not found')
-    log(f'{data.config}: {len(data.classes)} classes, {data.train.num_annotated} train and '
-        f'{data.val.num_annotated} val images with boxes')
-    sets = make_degraded_sets(data, out_dir / 'data', kinds, seed=seed, with_train=False)
-    log(f'degraded val sets in {sets.bench_root}: {sets.written} images degraded, '
-        f'{sets.resumed} kept from before')
+    data, sets = _checked_data_and_sets(det_config, det_checkpoint, out_dir, kinds, seed,
+                                        min_images, log)
     batch = batch_size or int(Config.fromfile(str(data.config)).train_dataloader.get(
         'batch_size', 1))
     total = epochs * math.ceil(data.train.num_images / batch)
