@@ -12,6 +12,7 @@ from ...conftest import REPO_ROOT
 
 RELEASED = REPO_ROOT / 'checkpoints' / 'uniremoval-net-s_stage1-cpu.pth'
 EXTRACTOR = REPO_ROOT / 'checkpoints' / 'uniremoval-net-t_extractor.pth'
+REAL_FOG = REPO_ROOT / 'checkpoints' / 'uniremoval-net-s_stage2-realfog-cpu.pth'
 
 
 def _scene(h=96, w=112, seed=0):
@@ -25,14 +26,16 @@ def _scene(h=96, w=112, seed=0):
     return (img.clip(0, 1) * 255).round().astype(np.uint8)
 
 
-@pytest.mark.parametrize('path, params', [(RELEASED, 1_414_255), (EXTRACTOR, 75_579)])
+@pytest.mark.parametrize('path, params', [(RELEASED, 1_414_255), (EXTRACTOR, 75_579),
+                                          (REAL_FOG, 1_414_255)])
 def test_released_files_hold_only_a_student_in_float16(path, params):
     from uniremoval_mm.utils.checkpoint import load_external_checkpoint
     assert path.stat().st_size <= 6 * 2**20
     raw = load_external_checkpoint(str(path))  # weights_only
     state = raw['state_dict']
     assert sum(v.numel() for v in state.values()) == params
-    assert not [k for k in state if k.startswith(('teachers', 'generator.', 'igcl', 'adapters'))]
+    assert not [k for k in state if k.startswith(('teachers', 'generator.', 'igcl', 'adapters',
+                                                  'reference', 'discriminator', 'cgcl'))]
     assert {v.dtype for v in state.values() if v.is_floating_point()} == {torch.float16}
 
 
@@ -80,3 +83,16 @@ def test_the_restore_tool_uses_it_with_no_training(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = cv2.imread(str(next((tmp_path / 'out').iterdir())))
     assert out.shape[0] == 45 and out.shape[1] >= 2 * 61
+
+
+def test_the_real_fog_student_keeps_a_foggy_picture_bright_where_the_default_darkens_it():
+    """The regression guard of the real-fog checkpoint: a grey veil over a scene keeps
+    most of its brightness (the default pulls it down)."""
+    from uniremoval_mm.apis import init_restorer, restore_image
+    foggy = (_scene(97, 131).astype(np.float32) * 0.35 + 150).astype(np.uint8)
+    mean = {}
+    for name, path in (('default', RELEASED), ('real fog', REAL_FOG)):
+        out = restore_image(init_restorer('S', str(path)), foggy)
+        assert out.shape == foggy.shape and out.dtype == np.uint8
+        mean[name] = out.mean() / foggy.mean()
+    assert mean['real fog'] > 0.85 and mean['real fog'] > mean['default']
