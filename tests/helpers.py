@@ -542,3 +542,16 @@ def make_unreadable(path: Path, monkeypatch) -> Path:
         monkeypatch.setattr(Path, 'open', path_open)
         monkeypatch.setattr(builtins, 'open', builtin_open)
     return path
+
+
+def make_empty_det_root(tmp_path: Path) -> Path:
+    """A detection-benchmark data root with no images: ``val.json`` and
+    ``haze/val.json`` (one category, ``disk``) and an empty ``haze/images``."""
+    import json
+    root = tmp_path / 'det'
+    for sub in ('val', 'haze/images'):
+        (root / sub).mkdir(parents=True)
+    ann = json.dumps(dict(images=[], annotations=[], categories=[dict(id=1, name='disk')]))
+    (root / 'val.json').write_text(ann)
+    (root / 'haze' / 'val.json').write_text(ann)
+    return root

@@ -6,6 +6,7 @@ import pytest
 
 from uniremoval_mm.evaluation import detection_benchmark as api
 from ..conftest import REPO_ROOT
+from ..helpers import make_empty_det_root
 
 DET = REPO_ROOT / 'configs' / 'detection' / 'rtmdet-tiny_demo-shapes.py'
 JOINT = REPO_ROOT / 'configs' / 'detection' / 'rtmdet-tiny_demo-shapes300_uniremoval-s_joint.py'
@@ -33,13 +34,7 @@ def test_resolve_arms_single_restorer_students_and_detectors(tmp_path):
 
 
 def _data(tmp_path):
-    root = tmp_path / 'det'
-    for sub in ('val', 'haze/images'):
-        (root / sub).mkdir(parents=True)
-    ann = json.dumps(dict(images=[], annotations=[], categories=[dict(id=1, name='disk')]))
-    (root / 'val.json').write_text(ann)
-    (root / 'haze' / 'val.json').write_text(ann)
-    return root
+    return make_empty_det_root(tmp_path)
 
 
 def test_plan_runs_writes_one_config_per_set_and_row(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from ..conftest import REPO_ROOT
-from ..helpers import load_tool
+from ..helpers import load_tool, make_empty_det_root
 
 DET_CONFIG = REPO_ROOT / 'configs' / 'detection' / 'rtmdet-tiny_demo-shapes.py'
 
@@ -18,13 +18,7 @@ def bench():
 
 
 def _det_root(tmp_path):
-    root = tmp_path / 'det'
-    for sub in ('val', 'haze/images'):
-        (root / sub).mkdir(parents=True)
-    ann = json.dumps(dict(images=[], annotations=[], categories=[dict(id=1, name='disk')]))
-    (root / 'val.json').write_text(ann)
-    (root / 'haze' / 'val.json').write_text(ann)
-    return root
+    return make_empty_det_root(tmp_path)
 
 
 def test_derived_config_puts_a_frozen_restorer_with_its_border_in_front(bench, tmp_path):
